@@ -1,0 +1,326 @@
+/**
+ * Executes notebooks/*.ipynb headless, in name order, and writes reports/<name>.html (offline,
+ * self-contained) plus reports/index.html linking them.
+ *
+ *   node dist/scripts/run-notebooks.js [--only NAME]... [--timeout SECONDS]
+ *
+ * The tslab kernel and an nbconvert template are registered in the git-ignored .jupyter/ of
+ * this checkout, and Jupyter is pointed there through its environment variables, so the
+ * user's own Jupyter set-up is neither read nor changed. HYBRID_IR_PRESET (default small)
+ * passes through to the kernels; HYBRID_IR_PYTHON picks the Python with nbconvert
+ * (default /usr/bin/python3, Debian's, where apt installs nbconvert).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { packageRoot } from "../src/paths.js";
+import { presetFromEnv } from "../src/presets.js";
+import { escapeHtml as esc } from "../src/report/display.js";
+import { writeFileAtomic } from "../src/util/atomic-write.js";
+
+const KERNEL_NAME = "tslab";
+const TEMPLATE_NAME = "hybrid-ir-offline";
+const CELL_ERROR_BEGIN = "hybrid-ir: stderr of the failing cell:";
+const CELL_ERROR_END = "hybrid-ir: end of stderr";
+
+interface NotebookResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly preset: string;
+  readonly commit: string;
+  readonly finishedAt: string;
+}
+
+const values = parseOptions();
+const timeoutS = Number(values.timeout);
+if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
+  fail(`--timeout ${values.timeout}: expected a positive number of seconds`);
+}
+const preset = presetFromEnv().name;
+const root = packageRoot();
+const notebooksDir = join(root, "notebooks");
+const reportsDir = join(root, "reports");
+const python = process.env.HYBRID_IR_PYTHON ?? "/usr/bin/python3";
+
+checkNbconvert(python);
+const env = registerJupyter(join(root, ".jupyter"));
+const names = selectNotebooks(values.only ?? []);
+const commit = gitCommit(root);
+mkdirSync(reportsDir, { recursive: true });
+console.log(`notebooks: ${names.length} (preset ${preset}, commit ${commit}, timeout ${timeoutS} s each)`);
+
+let current: ReturnType<typeof spawn> | undefined;
+let stopping = false;
+// CI cancels with SIGTERM; SIGINT is the signal nbconvert answers by shutting its kernel down
+// (on SIGTERM it dies and leaves the kernel running).
+process.on("SIGTERM", () => {
+  stopping = true;
+  current?.kill("SIGINT");
+});
+
+const results: NotebookResult[] = [];
+for (const name of names) {
+  if (stopping) break;
+  const result = await runNotebook(name);
+  results.push(result);
+}
+await writeIndex(results);
+const failed = results.filter((r) => !r.ok).map((r) => r.name);
+if (stopping) {
+  console.error("stopped by SIGTERM");
+  process.exitCode = 143;
+} else if (failed.length > 0) {
+  console.error(`failed: ${failed.join(", ")}`);
+  process.exitCode = 1;
+}
+
+function parseOptions(): { only?: string[]; timeout?: string } {
+  try {
+    return parseArgs({
+      options: {
+        only: { type: "string", multiple: true },
+        timeout: { type: "string", default: "1800" },
+      },
+    }).values;
+  } catch (err) {
+    fail(`${err instanceof Error ? err.message : String(err)}\nusage: run-notebooks [--only NAME]... [--timeout SECONDS]`);
+  }
+}
+
+async function runNotebook(name: string): Promise<NotebookResult> {
+  const started = performance.now();
+  const out = join(reportsDir, `${name}.html`);
+  const run = await nbconvert(`${name}.ipynb`);
+  let error = run.error;
+  if (error === undefined) {
+    const remote = remoteResources(run.html);
+    if (remote.length > 0) error = `the HTML loads resources from the network:\n  ${remote.join("\n  ")}`;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const result = { name, ok: error === undefined, seconds, preset, commit, finishedAt: new Date().toISOString() };
+  if (error === undefined) {
+    await writeFileAtomic(out, run.html);
+    const mb = (Buffer.byteLength(run.html) / 1e6).toFixed(1);
+    console.log(`${name}  ok  ${seconds.toFixed(1)} s  -> reports/${name}.html (${mb} MB)`);
+  } else {
+    // A report from an earlier run beside a failed one would read as current.
+    rmSync(out, { force: true });
+    console.error(`${name}  FAILED  ${seconds.toFixed(1)} s\n${indent(error)}`);
+  }
+  return result;
+}
+
+function nbconvert(file: string): Promise<{ html: string; error?: string }> {
+  const args = [
+    "-m", "nbconvert", file,
+    "--to", "html", "--stdout", "--execute",
+    `--template=${TEMPLATE_NAME}`,
+    "--HTMLExporter.embed_images=True",
+    `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
+    // The cell limit equals the notebook limit: a hung cell is interrupted by nbclient itself,
+    // which shuts the kernel down cleanly; the timer below is the backstop for the total.
+    `--ExecutePreprocessor.timeout=${timeoutS}`,
+    "--ExecutePreprocessor.startup_timeout=120",
+    "--log-level=WARN",
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { cwd: notebooksDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    current = child;
+    const stdout: Buffer[] = [];
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (b: Buffer) => stdout.push(b));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+    // The grace lets a cell timeout, which nbclient handles more cleanly, come first.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGINT");
+      setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
+    }, (timeoutS + 30) * 1000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      current = undefined;
+      if (code === 0) return resolve({ html: Buffer.concat(stdout).toString("utf8") });
+      const error = timedOut
+        ? `the notebook ran past ${timeoutS} s (+30 s grace) and was interrupted`
+        : `nbconvert exited with ${code ?? signal}\n${nbconvertError(stderr)}`;
+      resolve({ html: "", error });
+    });
+  });
+}
+
+/**
+ * The failing cell and its error, without the Python traceback leading to them. tslab puts
+ * the error on the cell's stderr, not in the error reply nbconvert quotes (which then ends in
+ * an empty "<Error>:"), so the hook in the generated config prints that stderr for us.
+ */
+function nbconvertError(stderr: string): string {
+  const at = stderr.search(/^[\w.]*(CellExecutionError|CellTimeoutError|DeadKernelError|NoSuchKernel)\b/m);
+  const reported = at >= 0 ? stderr.slice(at).trim() : stderr.trim().split("\n").slice(-40).join("\n");
+  const hook = new RegExp(`^${CELL_ERROR_BEGIN}\n([\\s\\S]*?)^${CELL_ERROR_END}$`, "m").exec(stderr);
+  if (hook === null) return reported;
+  return `${reported.replace(/\n\s*<Error>:\s*$/, "")}\n${hook[1].trim()}`;
+}
+
+/** Tags that would fetch from the network (the report must work offline). */
+function remoteResources(html: string): string[] {
+  const tag = /<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\/[^>]*>/gi;
+  return [...new Set(html.match(tag) ?? [])];
+}
+
+function checkNbconvert(py: string): void {
+  const probe = spawnSync(py, ["-c", "import nbconvert, nbclient, jupyter_client"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    fail(
+      `${py} cannot import nbconvert/nbclient/jupyter_client (${(probe.stderr || String(probe.error)).trim()}).\n` +
+        "Install them with: apt-get install --no-install-recommends python3-nbconvert python3-nbclient python3-jupyter-client\n" +
+        "or point HYBRID_IR_PYTHON at a Python that has them.",
+    );
+  }
+}
+
+/**
+ * Writes the tslab kernelspec and the offline HTML template under `dir` (rewritten every run,
+ * since they hold absolute paths) and returns the environment that makes Jupyter use only it.
+ */
+function registerJupyter(dir: string): NodeJS.ProcessEnv {
+  const tslabBin = join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab");
+  const kernelDir = join(dir, "kernels", KERNEL_NAME);
+  mkdirSync(kernelDir, { recursive: true });
+  const kernel = {
+    // The running node, not whichever `tslab` is first on PATH.
+    argv: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript",
+    language: "typescript",
+  };
+  writeFileSync(join(kernelDir, "kernel.json"), JSON.stringify(kernel, null, 2) + "\n");
+
+  // nbconvert's lab template loads require.js and MathJax from a CDN; plotly.js is inlined by
+  // src/report/display.ts and nothing else needs them, so the blocks are emptied. (LaTeX in
+  // markdown cells is therefore shown as source.)
+  const templateDir = join(dir, "nbconvert", "templates", TEMPLATE_NAME);
+  mkdirSync(templateDir, { recursive: true });
+  writeFileSync(join(templateDir, "conf.json"), JSON.stringify({ base_template: "lab", mimetypes: { "text/html": true } }));
+  writeFileSync(
+    join(templateDir, "index.html.j2"),
+    [
+      "{%- extends 'lab/index.html.j2' -%}",
+      "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}",
+      "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}",
+      "{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}",
+      "",
+    ].join("\n"),
+  );
+
+  // A Callable trait cannot be set on the command line, hence a config file.
+  mkdirSync(join(dir, "config"), { recursive: true });
+  writeFileSync(
+    join(dir, "config", "jupyter_nbconvert_config.py"),
+    [
+      "import sys",
+      "",
+      "def print_cell_stderr(cell, cell_index, execute_reply):",
+      "    text = ''.join(o.get('text', '') for o in cell.outputs",
+      "                   if o.get('output_type') == 'stream' and o.get('name') == 'stderr')",
+      `    print(${JSON.stringify(CELL_ERROR_BEGIN)}, text.rstrip(), ${JSON.stringify(CELL_ERROR_END)}, sep='\\n', file=sys.stderr)`,
+      "",
+      "c.ExecutePreprocessor.on_cell_error = print_cell_stderr",
+      "",
+    ].join("\n"),
+  );
+  mkdirSync(join(dir, "runtime"), { recursive: true });
+  return {
+    ...process.env,
+    HYBRID_IR_PRESET: preset,
+    JUPYTER_PATH: dir,
+    JUPYTER_DATA_DIR: dir,
+    JUPYTER_CONFIG_DIR: join(dir, "config"),
+    JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
+  };
+}
+
+function selectNotebooks(only: readonly string[]): string[] {
+  const all = readdirSync(notebooksDir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .map((f) => basename(f, ".ipynb"))
+    .sort();
+  if (only.length === 0) return all;
+  const wanted = only.map((n) => basename(n, ".ipynb"));
+  const unknown = wanted.filter((n) => !all.includes(n));
+  if (unknown.length > 0) {
+    fail(`--only ${unknown.join(", ")}: no such notebook (notebooks: ${all.join(", ")})`);
+  }
+  return all.filter((n) => wanted.includes(n));
+}
+
+/** Short commit, with "-dirty" when tracked files differ from it; "unknown" outside git. */
+function gitCommit(cwd: string): string {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" });
+  if (head.status !== 0) return "unknown";
+  const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, encoding: "utf8" });
+  return head.stdout.trim() + (status.stdout.trim() === "" ? "" : "-dirty");
+}
+
+/**
+ * reports/index.html lists every notebook: this run's results, merged into reports/runs.json
+ * so that a `--only` run keeps the other reports (each with its own preset and commit).
+ */
+async function writeIndex(latest: readonly NotebookResult[]): Promise<void> {
+  const manifestPath = join(reportsDir, "runs.json");
+  let byName: Record<string, NotebookResult> = {};
+  try {
+    byName = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, NotebookResult>;
+  } catch {
+    // First run, or a manifest from an older layout: start again.
+  }
+  for (const r of latest) byName[r.name] = r;
+  const notebooks = selectNotebooks([]);
+  for (const name of Object.keys(byName)) if (!notebooks.includes(name)) delete byName[name];
+  await writeFileAtomic(manifestPath, JSON.stringify(byName, null, 2) + "\n");
+
+  const rows = notebooks.map((name) => {
+    const r = byName[name];
+    const link = r?.ok && existsSync(join(reportsDir, `${name}.html`)) ? `<a href="${esc(name)}.html">${esc(name)}</a>` : esc(name);
+    const status = r === undefined ? "not run" : r.ok ? "ok" : "failed";
+    const cells = [link, status, r ? `${r.seconds.toFixed(1)} s` : "", r?.preset ?? "", r?.commit ?? "", r?.finishedAt ?? ""];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
+  });
+  const html = `<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>hybrid-ir reports</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+th, td { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
+</style>
+</head>
+<body>
+<h1>hybrid-ir reports</h1>
+<p>Last run: preset <b>${esc(preset)}</b>, commit <code>${esc(commit)}</code>, ${esc(new Date().toISOString())}.</p>
+<table>
+<thead><tr><th>notebook</th><th>status</th><th>time</th><th>preset</th><th>commit</th><th>finished</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody>
+</table>
+</body>
+</html>
+`;
+  await writeFileAtomic(join(reportsDir, "index.html"), html);
+}
+
+/** A usage or set-up error: the message is the whole story, a stack trace would only hide it. */
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, "  ");
+}

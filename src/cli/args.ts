@@ -1,0 +1,26 @@
+/** Shared option handling, so every command reports bad flags the same way. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isDatasetName } from "../data/lareqa.js";
+import type { DatasetName } from "../data/types.js";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+
+export function parse<const O extends Options>(argv: string[], options: O, usage: string): Parsed<O> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
+export function datasetArg(value: string | undefined, usage: string): DatasetName {
+  if (value === undefined) throw new UsageError(`a dataset is required (xquad-r or mlqa-r)\n\n${usage}`);
+  if (!isDatasetName(value)) throw new UsageError(`unknown dataset '${value}' (expected xquad-r or mlqa-r)\n\n${usage}`);
+  return value;
+}

@@ -1,0 +1,25 @@
+import { existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+let cachedRoot: string | undefined;
+
+/**
+ * The directory holding this package's package.json. Found by walking up from this module
+ * because the same code runs from src/ and from dist/src/, at different depths. A `dist`
+ * directory is skipped: tsc copies package.json into it as soon as some module imports that
+ * file, and the copy has no data/ beside it.
+ */
+export function packageRoot(): string {
+  if (cachedRoot !== undefined) return cachedRoot;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (basename(dir) !== "dist" && existsSync(join(dir, "package.json"))) return (cachedRoot = dir);
+    if (dirname(dir) === dir) throw new Error(`no package.json in ${start} or any parent directory`);
+  }
+}
+
+/** `<packageRoot>/data`: vendored datasets, tokenizers and reference results. */
+export function dataDir(): string {
+  return join(packageRoot(), "data");
+}

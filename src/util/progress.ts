@@ -1,0 +1,36 @@
+/**
+ * A one-line progress bar with rate and ETA on stderr. On a non-TTY (CI logs, nbconvert) it
+ * prints a plain line at most every few seconds instead of redrawing, so logs stay readable.
+ */
+export interface Progress {
+  update(done: number): void;
+  finish(): void;
+}
+
+export function progressBar(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+  const start = Date.now();
+  const tty = stream.isTTY === true;
+  let lastPrint = 0;
+  const fmt = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`);
+  const line = (done: number) => {
+    const elapsed = (Date.now() - start) / 1000;
+    const rate = done / Math.max(elapsed, 1e-9);
+    const eta = done > 0 ? (total - done) / rate : NaN;
+    const frac = total > 0 ? done / total : 1;
+    const bar = "█".repeat(Math.round(frac * 24)).padEnd(24, "░");
+    return `${label} ${bar} ${done}/${total} ${(frac * 100).toFixed(0)}% ${rate.toFixed(0)}/s elapsed ${fmt(elapsed)} ETA ${Number.isFinite(eta) ? fmt(eta) : "?"}`;
+  };
+  return {
+    update(done) {
+      const now = Date.now();
+      if (tty) stream.write(`\r${line(done)}`);
+      else if (now - lastPrint > 5000 && done < total) {
+        stream.write(`${line(done)}\n`);
+        lastPrint = now;
+      }
+    },
+    finish() {
+      stream.write(tty ? `\r${line(total)}\n` : `${line(total)}\n`);
+    },
+  };
+}
