@@ -19,6 +19,7 @@ import { packageRoot } from "../src/paths.js";
 import { presetFromEnv } from "../src/presets.js";
 import { escapeHtml as esc } from "../src/report/display.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
+import { jupyterPython } from "./jupyter-python.js";
 
 const KERNEL_NAME = "tslab";
 const TEMPLATE_NAME = "hybrid-ir-offline";
@@ -43,9 +44,12 @@ const preset = presetFromEnv().name;
 const root = packageRoot();
 const notebooksDir = join(root, "notebooks");
 const reportsDir = join(root, "reports");
-const python = process.env.HYBRID_IR_PYTHON ?? "/usr/bin/python3";
-
-checkNbconvert(python);
+let python: string;
+try {
+  python = jupyterPython(join(root, ".jupyter"));
+} catch (err) {
+  fail((err as Error).message);
+}
 const env = registerJupyter(join(root, ".jupyter"));
 const names = selectNotebooks(values.only ?? []);
 const commit = gitCommit(root);
@@ -170,17 +174,6 @@ function nbconvertError(stderr: string): string {
 function remoteResources(html: string): string[] {
   const tag = /<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\/[^>]*>/gi;
   return [...new Set(html.match(tag) ?? [])];
-}
-
-function checkNbconvert(py: string): void {
-  const probe = spawnSync(py, ["-c", "import nbconvert, nbclient, jupyter_client"], { encoding: "utf8" });
-  if (probe.status !== 0) {
-    fail(
-      `${py} cannot import nbconvert/nbclient/jupyter_client (${(probe.stderr || String(probe.error)).trim()}).\n` +
-        "Install them with: apt-get install --no-install-recommends python3-nbconvert python3-nbclient python3-jupyter-client\n" +
-        "or point HYBRID_IR_PYTHON at a Python that has them.",
-    );
-  }
 }
 
 /**

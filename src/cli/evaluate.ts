@@ -1,17 +1,19 @@
 import { readEmbeddingsDir } from "../data/embeddings-dir.js";
 import { loadDataset } from "../data/lareqa.js";
 import type { Matrix } from "../data/npy.js";
+import { availableParallelism } from "node:os";
+import { DenseScorer, ParallelDenseScorer } from "../eval/dense-scorer.js";
 import { initBackend } from "../compute/backend.js";
-import { DenseScorer } from "../eval/dense-scorer.js";
 import { taskFromDataset } from "../eval/task.js";
 import { datasetArg, parse, UsageError } from "./args.js";
 import { printResult, runEvaluation } from "./report-result.js";
 
-export const usage = `usage: hybrid-ir evaluate --dataset <xquad-r|mlqa-r> --embeddings DIR [--normalize] [--json] [--out FILE.json] [--backend auto|wasm|cpu]
+export const usage = `usage: hybrid-ir evaluate --dataset <xquad-r|mlqa-r> --embeddings DIR [--normalize] [--json] [--out FILE.json] [--backend auto|wasm|cpu] [--workers N]
 
 DIR holds question_encodings.npy, question_uids.txt, candidate_encodings.npy and candidate_uids.txt
 (float32 or float64 .npy; .npz names holding .npy bytes are accepted). Scores are dot products;
---normalize L2-normalises every row first (cosine similarity).`;
+--normalize L2-normalises every row first (cosine similarity). Scoring runs on N worker
+threads (default: the number of cores, at most 4; 0 = the main thread).`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parse(
@@ -23,6 +25,7 @@ export async function run(argv: string[]): Promise<void> {
       json: { type: "boolean" },
       out: { type: "string" },
       backend: { type: "string", default: "auto" },
+      workers: { type: "string" },
     },
     usage,
   );
@@ -32,19 +35,24 @@ export async function run(argv: string[]): Promise<void> {
   if (backend !== "auto" && backend !== "wasm" && backend !== "cpu") {
     throw new UsageError(`unknown backend '${backend}' (expected auto, wasm or cpu)`);
   }
+  const workers = values.workers === undefined ? Math.min(4, availableParallelism()) : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers takes a whole number >= 0, got '${values.workers}'`);
   const ds = await loadDataset(name);
   const emb = await readEmbeddingsDir(values.embeddings, ds);
   if (values.normalize) {
     normalizeRows(emb.questions);
     normalizeRows(emb.candidates);
   }
-  await initBackend(backend);
-  const scorer = new DenseScorer(emb.questions.data, emb.candidates.data, emb.questions.cols);
+  const { data: q, cols: dim } = emb.questions;
+  const scorer =
+    workers === 0
+      ? (await initBackend(backend), new DenseScorer(q, emb.candidates.data, dim))
+      : await ParallelDenseScorer.create(q, emb.candidates.data, dim, { workers, backend });
   try {
     const result = await runEvaluation(taskFromDataset(ds), scorer, `evaluate ${name}`);
     await printResult(result, { dataset: name, json: values.json ?? false, out: values.out });
   } finally {
-    scorer.dispose();
+    await scorer.dispose();
   }
 }
 

@@ -50,7 +50,8 @@ export interface EvaluateOptions {
   readonly recallKs?: readonly number[];
   /**
    * Queries scored per `scoreBlock` call. Default: as many as fit a 64 MiB float32 block, at most
-   * 1024 (1024 on XQuAD-R's 13,014 candidates: 53 MB).
+   * 1024 (1024 on XQuAD-R's 13,014 candidates: 53 MB). An asynchronous scorer gets two such
+   * buffers, one being filled while the other's metrics run.
    */
   readonly blockSize?: number;
   /** Keep per-query AP and rank distance (`EvaluationResult.perQuery`) for significance tests. */

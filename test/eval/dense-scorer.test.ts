@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
-import { DenseScorer } from "../../src/eval/dense-scorer.js";
+import { DenseScorer, ParallelDenseScorer } from "../../src/eval/dense-scorer.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
 
 describe("DenseScorer", () => {
@@ -45,5 +45,42 @@ describe("DenseScorer", () => {
     assert.equal(out[0], 4);
     scorer.dispose();
     assert.equal(tf.memory().numTensors, before - 1);
+  });
+});
+
+describe("ParallelDenseScorer", () => {
+  test("splits a block's rows over workers and matches DenseScorer", async () => {
+    await initBackend("wasm");
+    const rand = mulberry32(11);
+    const dim = 16;
+    const [nq, nc] = [9, 21];
+    const queries = Float32Array.from({ length: nq * dim }, () => randomNormal(rand));
+    const candidates = Float32Array.from({ length: nc * dim }, () => randomNormal(rand));
+    const single = new DenseScorer(queries, candidates, dim);
+    const parallel = await ParallelDenseScorer.create(queries, candidates, dim, { workers: 2, backend: "wasm" });
+    try {
+      // 7 rows over 2 workers: 4 + 3.
+      const want = new Float32Array(7 * nc);
+      const got = new Float32Array(7 * nc);
+      single.scoreBlock(1, 7, want);
+      await parallel.scoreBlock(1, 7, got);
+      assert.deepEqual(got, want);
+      // A block of one row leaves the second worker idle.
+      single.scoreBlock(8, 1, want);
+      await parallel.scoreBlock(8, 1, got);
+      assert.deepEqual(got.subarray(0, nc), want.subarray(0, nc));
+      await assert.rejects(parallel.scoreBlock(5, 5, got), /outside/);
+    } finally {
+      single.dispose();
+      await parallel.dispose();
+    }
+  });
+
+  test("a worker that cannot start rejects create", async () => {
+    await assert.rejects(
+      // @ts-expect-error: a backend name from outside TypeScript
+      ParallelDenseScorer.create(new Float32Array(4), new Float32Array(4), 2, { workers: 1, backend: "gpu" }),
+      /unknown backend 'gpu'/,
+    );
   });
 });

@@ -9,13 +9,24 @@ import { mulberry32, randomInt, type Random } from "../../src/util/random.js";
 class MatrixScorer implements Scorer {
   readonly blocks: [number, number][] = [];
   constructor(
-    private readonly scores: Float32Array,
+    readonly scores: Float32Array,
     readonly numQueries: number,
     readonly numCandidates: number,
   ) {}
   scoreBlock(start: number, count: number, out: Float32Array): void {
     this.blocks.push([start, count]);
     out.set(this.scores.subarray(start * this.numCandidates, (start + count) * this.numCandidates));
+  }
+}
+
+/**
+ * The same, answering a tick later as a worker pool would, so `evaluate` double-buffers; writing
+ * late also catches a block being read before its scores arrive.
+ */
+class AsyncMatrixScorer extends MatrixScorer {
+  override async scoreBlock(start: number, count: number, out: Float32Array): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    super.scoreBlock(start, count, out);
   }
 }
 
@@ -158,6 +169,38 @@ describe("evaluate on a hand-computed task", () => {
     ]);
     assert.equal(r.perQuery, undefined);
     assert.deepEqual(r.recallKs, [1, 5, 10, 100]);
+  });
+
+  test("an asynchronous scorer gets the same result, one block in flight at a time", async () => {
+    const { task } = handTask();
+    const sync = handTask().scorer;
+    let inFlight = 0;
+    const scores = sync.scores;
+    const asyncScorer: Scorer = {
+      numQueries: 4,
+      numCandidates: 5,
+      scoreBlock: async (start, count, out) => {
+        assert.equal(++inFlight, 1);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        out.set(scores.subarray(start * 5, (start + count) * 5));
+        inFlight--;
+      },
+    };
+    const a = await evaluate(task, asyncScorer, { blockSize: 1, keepPerQuery: true });
+    const b = await evaluate(task, sync, { blockSize: 1, keepPerQuery: true });
+    assert.deepEqual(a, b);
+  });
+
+  test("a failing asynchronous scorer rejects evaluate", async () => {
+    const { task } = handTask();
+    const failing: Scorer = {
+      numQueries: 4,
+      numCandidates: 5,
+      scoreBlock: async (start) => {
+        if (start > 0) throw new Error("scorer broke");
+      },
+    };
+    await assert.rejects(evaluate(task, failing, { blockSize: 2 }), /scorer broke/);
   });
 
   test("rejects bad input naming the value", async () => {
@@ -333,7 +376,9 @@ describe("evaluate against a sort-and-walk reference implementation", () => {
       const N = 10 + randomInt(rand, 120);
       const { task, scores } = randomTask(rand, Q, N);
       const ks = [1, 3, 10];
-      const got = await evaluate(task, new MatrixScorer(scores, Q, N), {
+      // Odd seeds take the asynchronous, double-buffered path.
+      const scorer = seed % 2 ? new AsyncMatrixScorer(scores, Q, N) : new MatrixScorer(scores, Q, N);
+      const got = await evaluate(task, scorer, {
         recallKs: ks,
         blockSize: 1 + randomInt(rand, 16),
         keepPerQuery: true,

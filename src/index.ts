@@ -1,0 +1,25 @@
+/**
+ * The public API: what notebooks, scripts and other packages import. Nothing reachable from
+ * here may use top-level await, because tslab loads this module with require().
+ */
+export * from "./data/types.js";
+export { DataError } from "./data/errors.js";
+export { DATASET_LANGUAGES, isDatasetName, lareqaRoot, loadDataset, type LoadOptions } from "./data/lareqa.js";
+export { datasetStats, type LanguageStats } from "./data/stats.js";
+export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.js";
+export { readEmbeddingsDir, writeEmbeddingsDir, type AlignedEmbeddings } from "./data/embeddings-dir.js";
+export { PRESETS, presetFromEnv, type Preset, type PresetName } from "./presets.js";
+export * from "./tokenize/types.js";
+export { loadTokenizerJson, loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
+export * from "./eval/types.js";
+export * from "./eval/result.js";
+export { evaluate, DEFAULT_RECALL_KS, type EvaluateOptions } from "./eval/evaluate.js";
+export { taskFromDataset } from "./eval/task.js";
+export { DenseScorer, ParallelDenseScorer, type ParallelDenseScorerOptions } from "./eval/dense-scorer.js";
+export { formatCrossMatrix, formatSettingTable, formatSummaryTable } from "./eval/format.js";
+export { initBackend, type BackendName } from "./compute/backend.js";
+export { Bm25Index, type Bm25Options } from "./baselines/bm25.js";
+export { bm25Scorer } from "./baselines/bm25-dataset.js";
+export { loadPaperResults, type PaperResults, type PaperModel, type Strategy, type Setting } from "./report/paper-reference.js";
+export { paperRows, resultRow, type ComparisonRow } from "./report/comparison.js";
+export { heatmapFigure, plotlyHtml, show, tableHtml, type PlotlyFigure } from "./report/display.js";

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { writeEmbeddingsDir } from "../../src/data/embeddings-dir.js";
+import { loadDataset } from "../../src/data/lareqa.js";
+import { mulberry32 } from "../../src/util/random.js";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("hybrid-ir CLI", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-cli-"));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  test("stats --json gives the per-language counts", async () => {
+    const { code, stdout } = await cli("stats", "mlqa-r", "--json");
+    assert.equal(code, 0);
+    const out = JSON.parse(stdout) as { languages: { lang: string; questions: number; candidates: number }[] };
+    assert.deepEqual(out.languages.find((r) => r.lang === "en"), { ...out.languages.find((r) => r.lang === "en"), questions: 1148, candidates: 6264 });
+    assert.equal(out.languages.length, 7);
+  });
+
+  test("evaluate scores an oracle embedding directory as perfect", async () => {
+    // An answer sentence gets the sum of the vectors of the question groups it answers (a sentence
+    // can answer several questions); other candidates get short random vectors. In 256 dimensions
+    // random unit vectors are nearly orthogonal, so each query ranks exactly its answers first.
+    const ds = await loadDataset("mlqa-r");
+    const dim = 256;
+    const rand = mulberry32(7);
+    const unit = () => {
+      const v = Array.from({ length: dim }, () => rand() - 0.5);
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const groupVec = new Map<string, number[]>();
+    for (const q of ds.questions) if (!groupVec.has(q.id)) groupVec.set(q.id, unit());
+    const answers = new Map<string, Set<string>>(); // candidate uid → question group ids
+    for (const q of ds.questions) {
+      for (const uid of ds.relevance.get(q.uid)!) answers.set(uid, (answers.get(uid) ?? new Set()).add(q.id));
+    }
+    const sum = (ids: Set<string>) => [...ids].map((id) => groupVec.get(id)!).reduce((a, v) => a.map((x, i) => x + v[i]));
+    const questions = new Float32Array(ds.questions.flatMap((q) => groupVec.get(q.id)!));
+    const candidates = new Float32Array(
+      ds.candidates.flatMap((c) => (answers.has(c.uid) ? sum(answers.get(c.uid)!) : unit().map((x) => 0.1 * x))),
+    );
+    const out = join(dir, "oracle");
+    await writeEmbeddingsDir(out, ds, {
+      questions: { data: questions, rows: ds.questions.length, cols: dim },
+      candidates: { data: candidates, rows: ds.candidates.length, cols: dim },
+    });
+    const { code, stdout, stderr } = await cli("evaluate", "--dataset", "mlqa-r", "--embeddings", out, "--json", "--backend", "wasm");
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout) as { mono: { mean: { map: number } }; cross: { mean: { map: number } }; multi: { mean: { map: number } } };
+    assert.equal(result.mono.mean.map, 1);
+    assert.equal(result.cross.mean.map, 1);
+    assert.equal(result.multi.mean.map, 1);
+
+    const text = await cli("evaluate", "--dataset", "mlqa-r", "--embeddings", out, "--normalize", "--workers", "0");
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /mlqa-r: mono mAP 1\.000, cross mAP 1\.000, multi mAP 1\.000/);
+  });
+
+  test("bad input exits non-zero with a message naming the problem", async () => {
+    const empty = join(dir, "empty");
+    await rm(empty, { recursive: true, force: true });
+    await writeFile(join(dir, "not-a-dir"), "");
+    const missing = await cli("evaluate", "--dataset", "xquad-r", "--embeddings", empty);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /question_encodings\.npy: missing/);
+
+    const unknown = await cli("evaluate", "--dataset", "squad", "--embeddings", empty);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown dataset 'squad' \(expected xquad-r or mlqa-r\)/);
+
+    const flag = await cli("stats", "xquad-r", "--jsn");
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--jsn'/);
+
+    const command = await cli("train");
+    assert.equal(command.code, 2);
+    assert.match(command.stderr, /unknown command 'train'/);
+  });
+});
