@@ -10,7 +10,8 @@ export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.
 export { readEmbeddingsDir, writeEmbeddingsDir, type AlignedEmbeddings } from "./data/embeddings-dir.js";
 export { PRESETS, presetFromEnv, type Preset, type PresetName } from "./presets.js";
 export * from "./tokenize/types.js";
-export { loadTokenizerJson, loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
+export { loadTokenizerJson } from "./tokenize/hf-tokenizer.js";
+export { loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
 export * from "./eval/types.js";
 export * from "./eval/result.js";
 export { evaluate, DEFAULT_RECALL_KS, type EvaluateOptions } from "./eval/evaluate.js";

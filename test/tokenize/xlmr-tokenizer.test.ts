@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { defaultXlmrTokenizerPath, loadTokenizerJson, loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
+import { loadTokenizerJson } from "../../src/tokenize/hf-tokenizer.js";
+import { defaultXlmrTokenizerPath, loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
 
 // Loading builds a 250k-piece trie (~1 s), so every test shares one instance.
 const tok = await loadXlmrTokenizer();
