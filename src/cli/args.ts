@@ -24,3 +24,10 @@ export function datasetArg(value: string | undefined, usage: string): DatasetNam
   if (!isDatasetName(value)) throw new UsageError(`unknown dataset '${value}' (expected xquad-r or mlqa-r)\n\n${usage}`);
   return value;
 }
+
+/** A whole number ≥ `min` from a flag's text. */
+export function intArg(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes a whole number >= ${min}, got '${value}'`);
+  return n;
+}

@@ -13,6 +13,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   stats: { summary: "per-language question and candidate counts", load: () => import("./stats.js") },
   evaluate: { summary: "score an embeddings directory with the paper's protocol", load: () => import("./evaluate.js") },
   bm25: { summary: "evaluate the BM25 baseline (no training)", load: () => import("./bm25.js") },
+  embed: { summary: "embed JSONL texts with a model into a .npy", load: () => import("./embed.js") },
+  "encode-dataset": { summary: "embed a benchmark's questions and candidates for `evaluate`", load: () => import("./encode-dataset.js") },
+  batches: { summary: "write the batches a training config's sampler hands out", load: () => import("./batches.js") },
 };
 
 function help(): string {

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { DataError } from "../data/errors.js";
-import type { DecodeOptions, EncodeOptions, Encoded, TextTokenizer } from "./types.js";
+import type { DecodeOptions, EncodeOptions, Encoded, TextTokenizer, TokenizerJson } from "./types.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -23,17 +23,16 @@ const TOKENIZER_CONFIG = { clean_up_tokenization_spaces: false };
  * gzip is recognised by its magic bytes, not the file name.
  */
 export async function loadTokenizerJson(path: string): Promise<TextTokenizer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new DataError(path, `cannot read tokenizer file (${errorMessage(err)})`);
-  }
-  return parseTokenizerJson(bytes, path);
+  return tokenizerFromJson(await readTokenizerJson(path), path);
 }
 
 /** As `loadTokenizerJson`, from bytes already read; `path` names them in errors. */
 export async function parseTokenizerJson(bytes: Buffer, path: string): Promise<TextTokenizer> {
+  return tokenizerFromJson(await decodeTokenizerJson(bytes, path), path);
+}
+
+/** The JSON inside plain or gzip-compressed tokenizer.json bytes, checked to be a tokenizer. */
+export async function decodeTokenizerJson(bytes: Buffer, path: string): Promise<TokenizerJson> {
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = await gunzipAsync(bytes);
@@ -50,10 +49,25 @@ export async function parseTokenizerJson(bytes: Buffer, path: string): Promise<T
   if (typeof json !== "object" || json === null || !("model" in json) || typeof json.model !== "object") {
     throw new DataError(path, "is not a tokenizer.json (no \"model\" object)");
   }
+  return json as TokenizerJson;
+}
+
+export async function readTokenizerJson(path: string): Promise<TokenizerJson> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new DataError(path, `cannot read tokenizer file (${errorMessage(err)})`);
+  }
+  return decodeTokenizerJson(bytes, path);
+}
+
+/** Wraps parsed tokenizer.json; `source` names it in errors. */
+export function tokenizerFromJson(json: TokenizerJson, source: string): TextTokenizer {
   try {
     return new HfTextTokenizer(new Tokenizer({ added_tokens: [], ...json }, TOKENIZER_CONFIG));
   } catch (err) {
-    throw new DataError(path, `is not a tokenizer.json this library can load (${errorMessage(err)})`);
+    throw new DataError(source, `is not a tokenizer.json this library can load (${errorMessage(err)})`);
   }
 }
 

@@ -34,3 +34,12 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   tokenId(token: string): number | undefined;
 }
+
+/** A Hugging Face tokenizer.json, typed as far as this suite reads it. */
+export interface TokenizerJson {
+  added_tokens?: { id: number; content: string; special?: boolean }[];
+  post_processor?: Record<string, unknown> | null;
+  model: { type: string; vocab: unknown; unk_id?: number | null; unk_token?: string };
+  [key: string]: unknown;
+}
+

@@ -1,0 +1,73 @@
+import { readFile } from "node:fs/promises";
+import { initBackend, type BackendName } from "../compute/backend.js";
+import { DataError } from "../data/errors.js";
+import { writeNpy } from "../data/npy.js";
+import type { TextInput } from "../model/inputs.js";
+import { loadModel } from "../model/load.js";
+import { progressBar } from "../util/progress.js";
+import { intArg, parse, UsageError } from "./args.js";
+
+export const usage = `usage: hybrid-ir embed --model DIR|HUB_ID|mini|xlm-r-base|labse --input FILE.jsonl --out FILE.npy
+       [--batch-size 32] [--max-length N] [--prefix STR] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N]
+
+Input lines are {"text": ...} or {"text": ..., "context": ...} (the context becomes a second
+segment). Output: float32 .npy, one row per input line, L2-normalised when the model normalises.`;
+
+export async function readTextInputs(file: string): Promise<TextInput[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new DataError(file, "file is missing");
+  }
+  const inputs: TextInput[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (err) {
+      throw new DataError(file, `line ${i + 1}: invalid JSON (${(err as Error).message})`);
+    }
+    const r = row as { text?: unknown; context?: unknown };
+    if (typeof r.text !== "string") throw new DataError(file, `line ${i + 1}: needs a string "text"`);
+    if (r.context !== undefined && typeof r.context !== "string") throw new DataError(file, `line ${i + 1}: "context" must be a string`);
+    inputs.push({ text: r.text, context: r.context as string | undefined });
+  });
+  if (inputs.length === 0) throw new DataError(file, "holds no input lines");
+  return inputs;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    {
+      model: { type: "string" },
+      input: { type: "string" },
+      out: { type: "string" },
+      "batch-size": { type: "string", default: "32" },
+      "max-length": { type: "string" },
+      prefix: { type: "string", default: "" },
+      backend: { type: "string", default: "auto" },
+      seed: { type: "string", default: "0" },
+    },
+    usage,
+  );
+  if (!values.model || !values.input || !values.out) throw new UsageError(`--model, --input and --out are required\n\n${usage}`);
+  const batchSize = intArg("--batch-size", values["batch-size"], 1);
+  const maxLength = values["max-length"] === undefined ? undefined : intArg("--max-length", values["max-length"], 2);
+  const seed = intArg("--seed", values.seed, 0);
+  const inputs = await readTextInputs(values.input);
+  const backend = await initBackend(values.backend as BackendName);
+  const { model } = await loadModel(values.model, { corpus: () => inputs.flatMap((i) => [i.text, i.context ?? ""]), seed });
+  try {
+    console.error(`embedding ${inputs.length} inputs with ${values.model} (dim ${model.dim}) on ${backend}`);
+    const bar = progressBar("embed", inputs.length);
+    const data = await model.embed(inputs, { batchSize, maxLength, prefix: values.prefix, onProgress: (done) => bar.update(done) });
+    bar.finish();
+    await writeNpy(values.out, { data, rows: inputs.length, cols: model.dim });
+    console.error(`wrote ${values.out} [${inputs.length} × ${model.dim}]`);
+  } finally {
+    model.dispose();
+  }
+}

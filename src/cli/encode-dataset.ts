@@ -1,0 +1,70 @@
+import { initBackend, type BackendName } from "../compute/backend.js";
+import { writeEmbeddingsDir } from "../data/embeddings-dir.js";
+import { loadDataset } from "../data/lareqa.js";
+import { loadModel } from "../model/load.js";
+import { progressBar } from "../util/progress.js";
+import { datasetArg, intArg, parse, UsageError } from "./args.js";
+
+export const usage = `usage: hybrid-ir encode-dataset --dataset <xquad-r|mlqa-r> --model DIR|HUB_ID|mini|xlm-r-base|labse --out DIR
+       [--with-context] [--batch-size 32] [--max-query-length N] [--max-passage-length N]
+       [--query-prefix STR] [--passage-prefix STR] [--backend B] [--seed N]
+
+Writes the directory \`hybrid-ir evaluate --embeddings DIR\` reads. Prefixes default to the
+paper's ("Query: " / "Passage: ") for the presets and to none for other models.
+--with-context encodes each candidate sentence with its paragraph as a second segment.`;
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    {
+      dataset: { type: "string" },
+      model: { type: "string" },
+      out: { type: "string" },
+      "with-context": { type: "boolean" },
+      "batch-size": { type: "string", default: "32" },
+      "max-query-length": { type: "string" },
+      "max-passage-length": { type: "string" },
+      "query-prefix": { type: "string" },
+      "passage-prefix": { type: "string" },
+      backend: { type: "string", default: "auto" },
+      seed: { type: "string", default: "0" },
+    },
+    usage,
+  );
+  const name = datasetArg(values.dataset, usage);
+  if (!values.model || !values.out) throw new UsageError(`--model and --out are required\n\n${usage}`);
+  const batchSize = intArg("--batch-size", values["batch-size"], 1);
+  const optionalLength = (flag: string, v: string | undefined) => (v === undefined ? undefined : intArg(flag, v, 2));
+  const maxQuery = optionalLength("--max-query-length", values["max-query-length"]);
+  const maxPassage = optionalLength("--max-passage-length", values["max-passage-length"]);
+  const ds = await loadDataset(name);
+  const backend = await initBackend(values.backend as BackendName);
+  const withContext = values["with-context"] ?? false;
+  const loaded = await loadModel(values.model, {
+    corpus: () => [...ds.questions.map((q) => q.text), ...ds.candidates.flatMap((c) => (withContext ? [c.text, c.context] : [c.text]))],
+    seed: intArg("--seed", values.seed, 0),
+  });
+  const { model } = loaded;
+  try {
+    console.error(`encoding ${name} with ${values.model} (dim ${model.dim}) on ${backend}`);
+    const qBar = progressBar("questions ", ds.questions.length);
+    const questions = await model.embed(
+      ds.questions.map((q) => ({ text: q.text })),
+      { batchSize, maxLength: maxQuery, prefix: values["query-prefix"] ?? loaded.queryPrefix, onProgress: (d) => qBar.update(d) },
+    );
+    qBar.finish();
+    const cBar = progressBar("candidates", ds.candidates.length);
+    const candidates = await model.embed(
+      ds.candidates.map((c) => ({ text: c.text, context: withContext ? c.context : undefined })),
+      { batchSize, maxLength: maxPassage, prefix: values["passage-prefix"] ?? loaded.passagePrefix, onProgress: (d) => cBar.update(d) },
+    );
+    cBar.finish();
+    await writeEmbeddingsDir(values.out, ds, {
+      questions: { data: questions, rows: ds.questions.length, cols: model.dim },
+      candidates: { data: candidates, rows: ds.candidates.length, cols: model.dim },
+    });
+    console.error(`wrote ${values.out}: evaluate with \`hybrid-ir evaluate --dataset ${name} --embeddings ${values.out}\``);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * A sentence-transformers model in tfjs: tokenizer → encoder → pooling → optional dense →
+ * optional normalize. Loads Hugging Face and sentence-transformers directories (or hub ids) and
+ * saves back to the sentence-transformers layout, so Python's `SentenceTransformer(dir)` loads
+ * what this suite fine-tunes.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { readTokenizerJson, tokenizerFromJson } from "../tokenize/hf-tokenizer.js";
+import type { TextTokenizer, TokenizerJson } from "../tokenize/types.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { readEncoderWeights, writeEncoderWeights } from "./checkpoint.js";
+import { encoderConfigToJson, readEncoderConfig } from "./config.js";
+import { Encoder, type EncoderOptions } from "./encoder.js";
+import { resolveModel, type ResolveModelOptions } from "./hub.js";
+import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
+import { clsPool, l2Normalize, meanPool } from "./pooling.js";
+import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";
+import type { EncoderConfig, NamedTensor, WeightMap } from "./types.js";
+
+export interface EmbedOptions {
+  readonly batchSize?: number;
+  /** Tokens per input, specials included; default the model's max_seq_length. */
+  readonly maxLength?: number;
+  /** Prepended to each input's text (e.g. the paper's "Query: "). */
+  readonly prefix?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface DenseLayer {
+  /** [in, out] */
+  readonly kernel: tf.Variable<tf.Rank.R2>;
+  readonly bias?: tf.Variable<tf.Rank.R1>;
+  readonly activation: "tanh" | "identity";
+}
+
+export interface SentenceEncoderParts {
+  readonly config: EncoderConfig;
+  readonly weights: WeightMap;
+  readonly tokenizerJson: TokenizerJson;
+  readonly spec: SentenceModelSpec;
+  readonly encoderOptions?: EncoderOptions;
+}
+
+let nextDense = 0;
+
+export class SentenceEncoder {
+  readonly config: EncoderConfig;
+  readonly encoder: Encoder;
+  readonly tokenizer: TextTokenizer;
+  readonly tokenizerJson: TokenizerJson;
+  readonly spec: SentenceModelSpec;
+  private readonly dense: DenseLayer | undefined;
+
+  constructor(parts: SentenceEncoderParts) {
+    if (parts.spec.pooling.mode === "max") throw new Error("max pooling is not supported (cls and mean are)");
+    this.config = parts.config;
+    this.spec = parts.spec;
+    this.tokenizerJson = parts.tokenizerJson;
+    this.tokenizer = tokenizerFromJson(parts.tokenizerJson, "tokenizer.json");
+    if (this.tokenizer.vocabSize > parts.config.vocabSize) {
+      throw new Error(`tokenizer has ${this.tokenizer.vocabSize} tokens but the model's vocabulary only ${parts.config.vocabSize}`);
+    }
+    this.encoder = Encoder.fromWeights(parts.config, parts.weights, parts.encoderOptions);
+    const d = parts.spec.dense;
+    if (d) {
+      const scope = `dense_${nextDense++}`;
+      const kernel = tf.tidy(() => tf.tensor2d(d.weight.data, [d.outFeatures, d.inFeatures]).transpose());
+      this.dense = {
+        kernel: tf.variable(kernel as tf.Tensor2D, true, `${scope}/linear.weight`),
+        bias: d.bias ? tf.variable(tf.tensor1d(d.bias.data), true, `${scope}/linear.bias`) : undefined,
+        activation: d.activation,
+      };
+      kernel.dispose();
+    }
+  }
+
+  /** Width of the sentence embedding. */
+  get dim(): number {
+    return this.spec.dense?.outFeatures ?? this.spec.pooling.dim;
+  }
+
+  get maxLength(): number {
+    const positions = this.config.maxPositionEmbeddings - (this.config.family === "xlm-roberta" ? this.config.padTokenId + 1 : 0);
+    return Math.min(this.spec.maxSeqLength ?? 512, positions);
+  }
+
+  variables(): tf.Variable[] {
+    const dense = this.dense ? [this.dense.kernel, ...(this.dense.bias ? [this.dense.bias] : [])] : [];
+    return [...this.encoder.variables(), ...dense];
+  }
+
+  /** Token ids for a batch of inputs, padded to its longest row. */
+  encodeInputs(inputs: readonly TextInput[], options: { maxLength?: number; prefix?: string } = {}): EncodedBatch {
+    const lower = this.spec.doLowerCase === true;
+    const prepared = lower ? inputs.map((i) => ({ text: i.text.toLowerCase(), context: i.context?.toLowerCase() })) : inputs;
+    return encodeBatch(this.tokenizer, prepared, {
+      maxLength: Math.min(options.maxLength ?? this.maxLength, this.maxLength),
+      prefix: lower ? options.prefix?.toLowerCase() : options.prefix,
+      padId: this.config.padTokenId,
+    });
+  }
+
+  /** Sentence embeddings [batch, dim] of a tokenised batch; differentiable (training uses it). */
+  forward(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const shape: [number, number] = [batch.batch, batch.seqLen];
+      const attentionMask = tf.tensor2d(batch.attentionMask, shape, "int32");
+      const hidden = this.encoder.forward(
+        {
+          inputIds: tf.tensor2d(batch.inputIds, shape, "int32"),
+          attentionMask,
+          tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
+        },
+        opts,
+      );
+      let x = this.spec.pooling.mode === "cls" ? clsPool(hidden) : meanPool(hidden, attentionMask);
+      if (this.dense) {
+        x = tf.matMul(x, this.dense.kernel);
+        if (this.dense.bias) x = tf.add(x, this.dense.bias);
+        if (this.dense.activation === "tanh") x = tf.tanh(x);
+      }
+      return this.spec.normalize ? l2Normalize(x) : x;
+    });
+  }
+
+  /**
+   * Embeds inputs in batches, longest first (as sentence-transformers does, so padding is
+   * small), and returns them in input order: [inputs.length × dim] row-major.
+   */
+  async embed(inputs: readonly TextInput[], options: EmbedOptions = {}): Promise<Float32Array> {
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize: ${batchSize} is not a positive integer`);
+    const order = inputs.map((_, i) => i).sort((a, b) => length(inputs[b]) - length(inputs[a]));
+    const out = new Float32Array(inputs.length * this.dim);
+    for (let start = 0; start < order.length; start += batchSize) {
+      const idx = order.slice(start, start + batchSize);
+      const batch = this.encodeInputs(
+        idx.map((i) => inputs[i]),
+        options,
+      );
+      const emb = this.forward(batch);
+      const data = (await emb.data()) as Float32Array;
+      emb.dispose();
+      idx.forEach((i, row) => out.set(data.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+      options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+    }
+    return out;
+  }
+
+  /** Current weights of the optional dense layer, torch layout. */
+  private denseSpec(): SentenceModelSpec["dense"] {
+    const d = this.spec.dense;
+    if (!d || !this.dense) return d;
+    const weight: NamedTensor = {
+      shape: [d.outFeatures, d.inFeatures],
+      data: Float32Array.from(tf.tidy(() => this.dense!.kernel.transpose()).dataSync() as Float32Array),
+    };
+    const bias = this.dense.bias ? { shape: [d.outFeatures], data: Float32Array.from(this.dense.bias.dataSync() as Float32Array) } : undefined;
+    return { ...d, weight, bias };
+  }
+
+  /**
+   * Saves in the sentence-transformers layout: the encoder (config.json, model.safetensors,
+   * tokenizer files) at the root, then the pooling / dense / normalize modules.
+   */
+  async save(dir: string): Promise<void> {
+    const root = join(dir, this.spec.transformerPath);
+    await mkdir(root, { recursive: true });
+    await writeFileAtomic(join(root, "config.json"), JSON.stringify(encoderConfigToJson(this.config), null, 2) + "\n");
+    await writeEncoderWeights(root, this.encoder.exportWeights());
+    await writeFileAtomic(join(root, "tokenizer.json"), JSON.stringify(pythonLoadableTokenizer(this.tokenizerJson)));
+    await writeFileAtomic(join(root, "tokenizer_config.json"), JSON.stringify(tokenizerConfig(this.config, this.maxLength), null, 2) + "\n");
+    await writeSentenceModelSpec(dir, { ...this.spec, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength, dense: this.denseSpec(), inferred: undefined });
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.dense?.kernel.dispose();
+    this.dense?.bias?.dispose();
+  }
+}
+
+function length(input: TextInput): number {
+  return input.text.length + (input.context?.length ?? 0);
+}
+
+/**
+ * The Rust tokenizers library refuses a `Precompiled` normalizer without its charsmap (the
+ * vendored XLM-R tokenizer has none, see data/tokenizers/xlm-roberta-base/README.md); NFKC is the
+ * nearest thing it accepts, so saved copies stay loadable in Python.
+ */
+function pythonLoadableTokenizer(json: TokenizerJson): TokenizerJson {
+  const fix = (n: unknown): unknown => {
+    if (!n || typeof n !== "object") return n;
+    const node = n as { type?: string; precompiled_charsmap?: string; normalizers?: unknown[] };
+    if (node.type === "Precompiled" && !node.precompiled_charsmap) return { type: "NFKC" };
+    if (node.type === "Sequence" && Array.isArray(node.normalizers)) return { ...node, normalizers: node.normalizers.map(fix) };
+    return n;
+  };
+  return { ...json, normalizer: fix(json.normalizer) };
+}
+
+/** What `AutoTokenizer.from_pretrained` needs beside tokenizer.json to pick the fast class. */
+function tokenizerConfig(config: EncoderConfig, maxLength: number): Record<string, unknown> {
+  return config.family === "bert"
+    ? { tokenizer_class: "BertTokenizer", model_max_length: maxLength, do_lower_case: false, clean_up_tokenization_spaces: false }
+    : { tokenizer_class: "XLMRobertaTokenizer", model_max_length: maxLength, clean_up_tokenization_spaces: false };
+}
+
+export interface LoadSentenceEncoderOptions {
+  readonly hub?: ResolveModelOptions;
+  readonly encoder?: EncoderOptions;
+}
+
+/** Loads a local directory or a hub id (downloaded into the Hugging Face cache). */
+export async function loadSentenceEncoder(ref: string, options: LoadSentenceEncoderOptions = {}): Promise<SentenceEncoder> {
+  const dir = await resolveModel(ref, options.hub);
+  const spec = await readSentenceModelSpec(dir);
+  const root = join(dir, spec.transformerPath);
+  const config = await readEncoderConfig(root);
+  const weights = await readEncoderWeights(root, config);
+  const tokenizerJson = await readTokenizerJson(join(root, "tokenizer.json"));
+  return new SentenceEncoder({ config, weights, tokenizerJson, spec, encoderOptions: options.encoder });
+}

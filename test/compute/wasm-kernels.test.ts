@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../src/compute/backend.js";
+import {
+  WASM_KERNEL_ADDITIONS,
+  WASM_KERNEL_OVERRIDES,
+  installWasmKernels,
+  uninstallWasmKernels,
+  wasmKernelsInstalled,
+} from "../../src/compute/wasm-kernels.js";
+import { mulberry32 } from "../../src/util/random.js";
+
+/** Uniform values in [-1, 1), seeded: products of up to 64 terms stay near 1 in size. */
+function values(seed: number, size: number): Float32Array {
+  const rand = mulberry32(seed);
+  return Float32Array.from({ length: size }, () => 2 * rand() - 1);
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** Runs `f` on a backend and returns its result's shape and values (the tensor is freed). */
+async function on(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<{ shape: number[]; data: Float32Array | Int32Array }> {
+  await tf.setBackend(backend);
+  const t = tf.tidy(f);
+  try {
+    return { shape: t.shape, data: (await t.data()) as Float32Array | Int32Array };
+  } finally {
+    t.dispose();
+  }
+}
+
+/** The same computation on cpu (reference) and wasm (overrides), equal within `tol`. */
+async function matchesCpu(f: () => tf.Tensor, tol = 1e-5): Promise<void> {
+  const want = await on("cpu", f);
+  const got = await on("wasm", f);
+  assert.deepEqual(got.shape, want.shape);
+  let worst = 0;
+  for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i] - want.data[i]));
+  assert.ok(worst <= tol, `max |wasm − cpu| = ${worst} > ${tol}`);
+}
+
+describe("wasm kernels", () => {
+  before(async () => {
+    assert.equal(await initBackend("wasm", () => {}), "wasm");
+    assert.deepEqual(wasmKernelsInstalled(), { overrides: true, additions: true });
+  });
+
+  // [a shape, b shape, transposeA, transposeB]
+  const matMulCases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[5, 7], [5, 3], true, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [3, 5], true, true],
+    // attention: scores (q·kᵀ), context (p·v) and their gradients
+    [[6, 9, 4], [6, 9, 4], false, true],
+    [[6, 9, 9], [6, 9, 4], false, false],
+    [[6, 9, 9], [6, 9, 4], true, false],
+    [[2, 3, 9, 4], [2, 3, 4, 9], false, false],
+    // one side broadcast over the other's batch
+    [[6, 9, 4], [4, 5], false, false],
+    [[6, 9, 4], [1, 5, 4], false, true],
+    [[9, 4], [6, 4, 5], false, false],
+    [[1, 9, 4], [6, 4, 5], false, false],
+    // a broadcast the overrides hand back to tfjs's kernel
+    [[2, 1, 3, 4], [1, 3, 4, 5], false, false],
+    // large enough for XNNPACK's blocking to matter
+    [[64, 48], [64, 40], true, false],
+  ];
+  for (const [sa, sb, ta, tb] of matMulCases) {
+    test(`BatchMatMul [${sa}]${ta ? "ᵀ" : ""} × [${sb}]${tb ? "ᵀ" : ""} matches cpu`, async () => {
+      const a = values(1, size(sa));
+      const b = values(2, size(sb));
+      await matchesCpu(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb));
+    });
+  }
+
+  test("BatchMatMul with an empty inner dimension gives zeros", async () => {
+    await matchesCpu(() => tf.matMul(tf.zeros([2, 3, 0]), tf.zeros([2, 0, 4])));
+  });
+
+  test("_FusedMatMul with bias, activation and transposes matches cpu", async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[7, 5], [5, 3], false, false],
+      [[5, 7], [3, 5], true, true],
+      [[4, 7, 5], [5, 3], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const n = tb ? sb[0] : sb[sb.length - 1];
+      for (const activation of ["linear", "relu"] as const) {
+        await matchesCpu(() =>
+          tf.fused.matMul({
+            a: tf.tensor(values(3, size(sa)), sa),
+            b: tf.tensor(values(4, size(sb)), sb),
+            transposeA: ta,
+            transposeB: tb,
+            bias: tf.tensor1d(values(5, n)),
+            activation,
+          }),
+        );
+      }
+    }
+  });
+
+  test("matMul gradients (transposed products) match cpu", async () => {
+    const a = values(6, 3 * 8 * 5);
+    const b = values(7, 3 * 5 * 6);
+    const grads = (which: 0 | 1) => () => {
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))));
+      return g([tf.tensor(a, [3, 8, 5]), tf.tensor(b, [3, 5, 6])])[which];
+    };
+    await matchesCpu(grads(0), 1e-4);
+    await matchesCpu(grads(1), 1e-4);
+  });
+
+  test("Sum over leading axes matches cpu; other reductions still work", async () => {
+    const x = values(8, 4 * 6 * 5);
+    const cases: [number | number[], boolean][] = [[0, false], [[0, 1], false], [0, true], [[1, 0], true], [-1, false], [1, false], [[0, 1, 2], false]];
+    for (const [axis, keepDims] of cases) {
+      await matchesCpu(() => tf.sum(tf.tensor(x, [4, 6, 5]), axis, keepDims));
+    }
+    await matchesCpu(() => tf.sum(tf.tensor([1, 2, 3, 4, 5, 6], [3, 2], "int32"), 0));
+    await matchesCpu(() => tf.sum(tf.zeros([0, 3]), 0));
+  });
+
+  test("Identity shares the buffer: a clone outlives its source", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor([1, 2, 3]);
+    const y = x.clone();
+    x.dispose();
+    assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
+    y.dispose();
+    const s = tf.tensor(["a", "b"]);
+    const t = s.clone();
+    s.dispose();
+    assert.deepEqual(await t.data(), ["a", "b"]);
+    t.dispose();
+  });
+
+  test("UnsortedSegmentSum matches cpu, dropping out-of-range ids", async () => {
+    const x = values(9, 7 * 3);
+    const ids = [2, 0, 2, -1, 4, 1, 2];
+    await matchesCpu(() => tf.unsortedSegmentSum(tf.tensor(x, [7, 3]), tf.tensor1d(ids, "int32"), 4));
+    await matchesCpu(() => tf.unsortedSegmentSum(tf.tensor([1, 2, 3, 4], [4], "int32"), tf.tensor1d([1, 1, 0, 1], "int32"), 2));
+  });
+
+  test("the gradient of gather (embedding lookup) runs on wasm and matches cpu", async () => {
+    const table = values(10, 6 * 4);
+    const ids = [[1, 5, 1], [0, 1, 3]];
+    await matchesCpu(() => {
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor2d(ids, [2, 3], "int32")))));
+      return g(tf.tensor(table, [6, 4]));
+    });
+  });
+
+  test("uninstall restores tfjs's kernels (results unchanged); install puts ours back", async () => {
+    await tf.setBackend("wasm");
+    const f = () => tf.matMul(tf.tensor(values(11, 20), [4, 5]), tf.tensor(values(12, 15), [3, 5]), false, true);
+    const ours = await on("wasm", f);
+    uninstallWasmKernels("overrides");
+    assert.deepEqual(wasmKernelsInstalled(), { overrides: false, additions: true });
+    const theirs = await on("wasm", f);
+    for (let i = 0; i < ours.data.length; i++) assert.ok(Math.abs(ours.data[i] - theirs.data[i]) < 1e-5);
+    uninstallWasmKernels("all");
+    assert.equal(tf.getKernel("UnsortedSegmentSum", "wasm"), undefined);
+    assert.deepEqual(installWasmKernels(), [...WASM_KERNEL_OVERRIDES, ...WASM_KERNEL_ADDITIONS]);
+    assert.deepEqual(wasmKernelsInstalled(), { overrides: true, additions: true });
+    assert.notEqual(tf.getKernel("UnsortedSegmentSum", "wasm"), undefined);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Parity with Python: the tiny checkpoints in test/fixtures/parity were written by
+ * scripts/parity/make_fixtures.py together with the reference outputs (see that folder's README
+ * for which implementation produced them). Both families, padding, pairs and truncation.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../src/compute/backend.js";
+import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
+
+const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/parity/", import.meta.url));
+const TOLERANCE = 1e-4;
+
+interface Case {
+  name: string;
+  texts: string[];
+  text_pairs: string[] | null;
+  max_length: number;
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+  last_hidden_state: number[][][];
+  pooled: number[][];
+  dense: number[][] | null;
+  embedding: number[][];
+}
+
+function maxAbsDiff(actual: ArrayLike<number>, expected: readonly number[]): number {
+  assert.equal(actual.length, expected.length, "length");
+  let max = 0;
+  for (let i = 0; i < expected.length; i++) max = Math.max(max, Math.abs(actual[i] - expected[i]));
+  return max;
+}
+
+before(async () => {
+  await initBackend("wasm", () => {});
+});
+
+for (const model of ["tiny-xlmr", "tiny-bert"]) {
+  describe(`parity: ${model}`, async () => {
+    const dir = join(FIXTURES, model);
+    const expected = JSON.parse(await readFile(join(dir, "expected.json"), "utf8")) as { reference: string; cases: Case[] };
+
+    for (const c of expected.cases) {
+      test(`${c.name}: token ids, hidden states, pooled and final embeddings match ${expected.reference} (≤ ${TOLERANCE})`, async () => {
+        const st = await loadSentenceEncoder(dir);
+        try {
+          const inputs = c.texts.map((text, i) => ({ text, context: c.text_pairs?.[i] }));
+          const batch = st.encodeInputs(inputs, { maxLength: c.max_length });
+          assert.deepEqual(batch.batch, c.input_ids.length);
+          const rows = (a: Int32Array) => Array.from({ length: batch.batch }, (_, r) => [...a.subarray(r * batch.seqLen, (r + 1) * batch.seqLen)]);
+          assert.deepEqual(rows(batch.inputIds), c.input_ids);
+          assert.deepEqual(rows(batch.attentionMask), c.attention_mask);
+          assert.deepEqual(rows(batch.tokenTypeIds), c.token_type_ids);
+
+          const shape: [number, number] = [batch.batch, batch.seqLen];
+          const hidden = tf.tidy(() =>
+            st.encoder.forward({
+              inputIds: tf.tensor2d(batch.inputIds, shape, "int32"),
+              attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
+              tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
+            }),
+          );
+          const hiddenDiff = maxAbsDiff(hidden.dataSync(), c.last_hidden_state.flat(2));
+          hidden.dispose();
+          assert.ok(hiddenDiff <= TOLERANCE, `last hidden state max abs diff ${hiddenDiff}`);
+
+          const emb = st.forward(batch);
+          const embDiff = maxAbsDiff(emb.dataSync(), c.embedding.flat());
+          emb.dispose();
+          assert.ok(embDiff <= TOLERANCE, `embedding max abs diff ${embDiff}`);
+
+          const viaEmbed = await st.embed(inputs, { maxLength: c.max_length, batchSize: 4 });
+          assert.ok(maxAbsDiff(viaEmbed, c.embedding.flat()) <= TOLERANCE, "embed() reorders batches back to input order");
+        } finally {
+          st.dispose();
+        }
+      });
+    }
+  });
+}
