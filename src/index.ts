@@ -24,3 +24,45 @@ export { bm25Scorer } from "./baselines/bm25-dataset.js";
 export { loadPaperResults, type PaperResults, type PaperModel, type Strategy, type Setting } from "./report/paper-reference.js";
 export { paperRows, resultRow, type ComparisonRow } from "./report/comparison.js";
 export { heatmapFigure, plotlyHtml, show, tableHtml, type PlotlyFigure } from "./report/display.js";
+export * from "./model/types.js";
+export { Encoder, type EncoderInputs, type EncoderOptions } from "./model/encoder.js";
+export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model/sentence-encoder.js";
+export { loadModel, type LoadedModel, type LoadModelOptions } from "./model/load.js";
+export { createMiniEncoder } from "./model/mini.js";
+export { MODEL_PRESETS, MINI_CONFIG, type ModelPreset, type ModelPresetName } from "./model/presets.js";
+export { resolveModel, type ResolveModelOptions } from "./model/hub.js";
+export { encodeBatch, type EncodedBatch, type TextInput } from "./model/inputs.js";
+export { trimTokenizerJson } from "./tokenize/trim-vocab.js";
+export {
+  DEFAULT_RUN_CONFIG,
+  PAPER_PREFIXES,
+  configDifferences,
+  readRunConfig,
+  resolveRunConfig,
+  scheduleOf,
+  warmupStepsOf,
+  type DataSection,
+  type EvalSection,
+  type LossSection,
+  type MiniArchitecture,
+  type ModelSection,
+  type OptimSection,
+  type Prefixes,
+  type RunConfig,
+  type RunDefaults,
+  type RunFlags,
+  type TrainSource,
+} from "./train/config.js";
+export {
+  formatRunComparison,
+  openRunDir,
+  readRunSummary,
+  RunDir,
+  type MetricsLine,
+  type Provenance,
+  type RunSummary,
+} from "./train/run-dir.js";
+export { loadCheckpointModel, readTrainerProgress, type TrainerProgress } from "./train/checkpoint-state.js";
+export { train, summaryLine, type RunResults, type StepInfo, type TrainOptions, type TrainResult, type TrainStatus } from "./train/trainer.js";
+export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
+export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";

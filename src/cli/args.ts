@@ -1,5 +1,6 @@
 /** Shared option handling, so every command reports bad flags the same way. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { BackendName } from "../compute/backend.js";
 import { isDatasetName } from "../data/lareqa.js";
 import type { DatasetName } from "../data/types.js";
 
@@ -30,4 +31,12 @@ export function intArg(flag: string, value: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes a whole number >= ${min}, got '${value}'`);
   return n;
+}
+
+const BACKENDS: readonly BackendName[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
+
+export function backendArg(value: string | undefined): BackendName {
+  const v = value ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`unknown backend '${v}' (expected one of: ${BACKENDS.join(", ")})`);
+  return v as BackendName;
 }

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { initBackend, type BackendName } from "../compute/backend.js";
+import { initBackend } from "../compute/backend.js";
 import { DataError } from "../data/errors.js";
 import { writeNpy } from "../data/npy.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";
 import { progressBar } from "../util/progress.js";
-import { intArg, parse, UsageError } from "./args.js";
+import { backendArg, intArg, parse, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir embed --model DIR|HUB_ID|mini|xlm-r-base|labse --input FILE.jsonl --out FILE.npy
        [--batch-size 32] [--max-length N] [--prefix STR] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N]
@@ -57,8 +57,9 @@ export async function run(argv: string[]): Promise<void> {
   const batchSize = intArg("--batch-size", values["batch-size"], 1);
   const maxLength = values["max-length"] === undefined ? undefined : intArg("--max-length", values["max-length"], 2);
   const seed = intArg("--seed", values.seed, 0);
+  const backendName = backendArg(values.backend);
   const inputs = await readTextInputs(values.input);
-  const backend = await initBackend(values.backend as BackendName);
+  const backend = await initBackend(backendName);
   const { model } = await loadModel(values.model, { corpus: () => inputs.flatMap((i) => [i.text, i.context ?? ""]), seed });
   try {
     console.error(`embedding ${inputs.length} inputs with ${values.model} (dim ${model.dim}) on ${backend}`);

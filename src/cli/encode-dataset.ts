@@ -1,9 +1,10 @@
-import { initBackend, type BackendName } from "../compute/backend.js";
+import { initBackend } from "../compute/backend.js";
 import { writeEmbeddingsDir } from "../data/embeddings-dir.js";
 import { loadDataset } from "../data/lareqa.js";
+import { datasetTexts, encodeDataset } from "../model/encode-dataset.js";
 import { loadModel } from "../model/load.js";
-import { progressBar } from "../util/progress.js";
-import { datasetArg, intArg, parse, UsageError } from "./args.js";
+import { type Progress, progressBar } from "../util/progress.js";
+import { backendArg, datasetArg, intArg, parse, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir encode-dataset --dataset <xquad-r|mlqa-r> --model DIR|HUB_ID|mini|xlm-r-base|labse --out DIR
        [--with-context] [--batch-size 32] [--max-query-length N] [--max-passage-length N]
@@ -37,32 +38,27 @@ export async function run(argv: string[]): Promise<void> {
   const optionalLength = (flag: string, v: string | undefined) => (v === undefined ? undefined : intArg(flag, v, 2));
   const maxQuery = optionalLength("--max-query-length", values["max-query-length"]);
   const maxPassage = optionalLength("--max-passage-length", values["max-passage-length"]);
+  const backendName = backendArg(values.backend);
   const ds = await loadDataset(name);
-  const backend = await initBackend(values.backend as BackendName);
+  const backend = await initBackend(backendName);
   const withContext = values["with-context"] ?? false;
-  const loaded = await loadModel(values.model, {
-    corpus: () => [...ds.questions.map((q) => q.text), ...ds.candidates.flatMap((c) => (withContext ? [c.text, c.context] : [c.text]))],
-    seed: intArg("--seed", values.seed, 0),
-  });
+  const loaded = await loadModel(values.model, { corpus: () => datasetTexts(ds, withContext), seed: intArg("--seed", values.seed, 0) });
   const { model } = loaded;
   try {
     console.error(`encoding ${name} with ${values.model} (dim ${model.dim}) on ${backend}`);
-    const qBar = progressBar("questions ", ds.questions.length);
-    const questions = await model.embed(
-      ds.questions.map((q) => ({ text: q.text })),
-      { batchSize, maxLength: maxQuery, prefix: values["query-prefix"] ?? loaded.queryPrefix, onProgress: (d) => qBar.update(d) },
-    );
-    qBar.finish();
-    const cBar = progressBar("candidates", ds.candidates.length);
-    const candidates = await model.embed(
-      ds.candidates.map((c) => ({ text: c.text, context: withContext ? c.context : undefined })),
-      { batchSize, maxLength: maxPassage, prefix: values["passage-prefix"] ?? loaded.passagePrefix, onProgress: (d) => cBar.update(d) },
-    );
-    cBar.finish();
-    await writeEmbeddingsDir(values.out, ds, {
-      questions: { data: questions, rows: ds.questions.length, cols: model.dim },
-      candidates: { data: candidates, rows: ds.candidates.length, cols: model.dim },
+    // Each bar starts when its part does, so its rate and ETA are its own.
+    const bars = new Map<string, Progress>();
+    const bar = (part: string, total: number) => bars.get(part) ?? bars.set(part, progressBar(part.padEnd(10), total)).get(part)!;
+    const embeddings = await encodeDataset(model, ds, {
+      batchSize,
+      maxQueryLength: maxQuery,
+      maxPassageLength: maxPassage,
+      queryPrefix: values["query-prefix"] ?? loaded.queryPrefix,
+      passagePrefix: values["passage-prefix"] ?? loaded.passagePrefix,
+      withContext,
+      onProgress: (part, done, total) => (done === total ? bar(part, total).finish() : bar(part, total).update(done)),
     });
+    await writeEmbeddingsDir(values.out, ds, embeddings);
     console.error(`wrote ${values.out}: evaluate with \`hybrid-ir evaluate --dataset ${name} --embeddings ${values.out}\``);
   } finally {
     model.dispose();

@@ -5,10 +5,10 @@ import { availableParallelism } from "node:os";
 import { DenseScorer, ParallelDenseScorer } from "../eval/dense-scorer.js";
 import { initBackend } from "../compute/backend.js";
 import { taskFromDataset } from "../eval/task.js";
-import { datasetArg, parse, UsageError } from "./args.js";
+import { backendArg, datasetArg, parse, UsageError } from "./args.js";
 import { printResult, runEvaluation } from "./report-result.js";
 
-export const usage = `usage: hybrid-ir evaluate --dataset <xquad-r|mlqa-r> --embeddings DIR [--normalize] [--json] [--out FILE.json] [--backend auto|wasm|cpu] [--workers N]
+export const usage = `usage: hybrid-ir evaluate --dataset <xquad-r|mlqa-r> --embeddings DIR [--normalize] [--json] [--out FILE.json] [--backend auto|tensorflow|webgpu|wasm|cpu] [--workers N]
 
 DIR holds question_encodings.npy, question_uids.txt, candidate_encodings.npy and candidate_uids.txt
 (float32 or float64 .npy; .npz names holding .npy bytes are accepted). Scores are dot products;
@@ -31,10 +31,7 @@ export async function run(argv: string[]): Promise<void> {
   );
   const name = datasetArg(values.dataset, usage);
   if (values.embeddings === undefined) throw new UsageError(`--embeddings DIR is required\n\n${usage}`);
-  const backend = values.backend;
-  if (backend !== "auto" && backend !== "wasm" && backend !== "cpu") {
-    throw new UsageError(`unknown backend '${backend}' (expected auto, wasm or cpu)`);
-  }
+  const backend = backendArg(values.backend);
   const workers = values.workers === undefined ? Math.min(4, availableParallelism()) : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers takes a whole number >= 0, got '${values.workers}'`);
   const ds = await loadDataset(name);

@@ -70,6 +70,11 @@ export interface EncoderInputs {
 export interface ForwardOptions {
   /** Applies dropout (when its rate is above 0). Default false. */
   readonly training?: boolean;
+  /**
+   * Seeds this call's dropout masks (dropout site i uses seed + i), so a training run repeats
+   * exactly when the caller passes e.g. base seed + step. Default: tfjs's own random seeds.
+   */
+  readonly seed?: number;
 }
 
 interface Linear {
@@ -212,7 +217,12 @@ export class Encoder {
     const [batch, seq] = inputIds.shape;
     this.checkInputs(inputs);
     const training = opts.training ?? false;
-    const drop = (x: tf.Tensor, rate: number): tf.Tensor => (training && rate > 0 ? tf.dropout(x, rate) : x);
+    let site = 0;
+    const drop = (x: tf.Tensor, rate: number): tf.Tensor => {
+      if (!training || rate === 0) return x;
+      const seed = opts.seed === undefined ? undefined : opts.seed + site++;
+      return tf.dropout(x, rate, undefined, seed);
+    };
     const c = this.config;
     const h = c.hiddenSize;
     return tf.tidy(() => {
@@ -328,16 +338,16 @@ export class Encoder {
     const heads = c.numHeads;
     const d = c.hiddenSize / heads;
     const eps = c.layerNormEps;
-    // [batch·seq, hidden] → [batch, seq, heads, head] → permuted → [batch·heads, ·, ·]
-    const split = (t: tf.Tensor2D, perm: number[]) =>
-      t.reshape([batch, seq, heads, d]).transpose(perm).reshape([batch * heads, -1, perm[3] === 1 ? seq : d]) as tf.Tensor3D;
+    // [batch·seq, hidden] → [batch, seq, heads, head] → [batch·heads, seq, head]
+    const split = (t: tf.Tensor2D) =>
+      t.reshape([batch, seq, heads, d]).transpose([0, 2, 1, 3]).reshape([batch * heads, seq, d]) as tf.Tensor3D;
     // Scaling q rather than the scores: seq/heads times fewer multiplications, same value up to
     // rounding (exactly the same when the head size is a power of 4, as 64 is).
-    const q = split(tf.mul(linear(x, p.query), 1 / Math.sqrt(d)) as tf.Tensor2D, [0, 2, 1, 3]); // [b·heads, seq, head]
-    // Keys go straight to [b·heads, head, seq]: one transpose rather than a split and then a
-    // transposeB (which is a second one on wasm, and as cheap as any other layout elsewhere).
-    const kT = split(linear(x, p.key), [0, 2, 3, 1]);
-    const v = split(linear(x, p.value), [0, 2, 1, 3]); // [b·heads, seq, head]
+    const q = split(tf.mul(linear(x, p.query), 1 / Math.sqrt(d)) as tf.Tensor2D);
+    // Keys straight to [batch·heads, head, seq]: one transpose, where a split and then
+    // matMul(…, transposeB) would be two on wasm (and the layout costs nothing elsewhere).
+    const kT = linear(x, p.key).reshape([batch, seq, heads, d]).transpose([0, 2, 3, 1]).reshape([batch * heads, d, seq]) as tf.Tensor3D;
+    const v = split(linear(x, p.value));
     // [batch·heads, seq(query), seq(key)]
     const scores = tf.matMul(q, kT);
     const masked = tf.add(scores.reshape([batch, heads, seq, seq]), maskBias);
@@ -361,14 +371,14 @@ function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: p.kernel, bias: p.bias }) as tf.Tensor2D;
 }
 
+type LayerNormFn = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+
 /**
  * LayerNorm over the last axis, biased variance as torch: x [n, hidden] → [n, hidden]. A
  * custom gradient keeps two tensors for the backward pass (x̂ and 1/σ) instead of the nine
- * intermediates and ten gradient tensors autodiff would hold until the step ends; on wasm,
- * memory is what limits the batch.
+ * intermediates and ten gradient tensors autodiff would hold until the step ends (tfjs frees
+ * nothing of a step before it ends); on wasm, memory is what limits the batch.
  */
-type LayerNormFn = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
-
 function makeLayerNorm(eps: number): LayerNormFn {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta] = args as tf.Tensor[];

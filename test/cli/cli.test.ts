@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { writeEmbeddingsDir } from "../../src/data/embeddings-dir.js";
 import { loadDataset } from "../../src/data/lareqa.js";
+import { parseNpy } from "../../src/data/npy.js";
 import { mulberry32 } from "../../src/util/random.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -77,6 +78,25 @@ describe("hybrid-ir CLI", () => {
     assert.match(text.stdout, /mlqa-r: mono mAP 1\.000, cross mAP 1\.000, multi mAP 1\.000/);
   });
 
+  test("embed writes one L2-normalised float32 row per input line", async () => {
+    const input = join(dir, "in.jsonl");
+    await writeFile(input, '{"text": "Hello World!"}\n{"text": "Wie viele?", "context": "Die Panthers."}\n\n{"text": "你好"}\n');
+    const out = join(dir, "out.npy");
+    const { code, stderr } = await cli("embed", "--model", "mini", "--input", input, "--out", out, "--backend", "wasm");
+    assert.equal(code, 0, stderr);
+    const m = parseNpy(await readFile(out), out);
+    assert.deepEqual([m.rows, m.cols], [3, 256]);
+    for (let r = 0; r < 3; r++) assert.ok(Math.abs(Math.hypot(...m.data.subarray(r * 256, (r + 1) * 256)) - 1) < 1e-5);
+
+    await writeFile(input, '{"text": "ok"}\n{"txt": "typo"}\n');
+    const bad = await cli("embed", "--model", "mini", "--input", input, "--out", out);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /in\.jsonl: line 2: needs a string "text"/);
+    const backend = await cli("embed", "--model", "mini", "--input", input, "--out", out, "--backend", "cuda");
+    assert.equal(backend.code, 2);
+    assert.match(backend.stderr, /unknown backend 'cuda'/);
+  });
+
   test("bad input exits non-zero with a message naming the problem", async () => {
     const empty = join(dir, "empty");
     await rm(empty, { recursive: true, force: true });
@@ -93,8 +113,8 @@ describe("hybrid-ir CLI", () => {
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--jsn'/);
 
-    const command = await cli("train");
+    const command = await cli("fly");
     assert.equal(command.code, 2);
-    assert.match(command.stderr, /unknown command 'train'/);
+    assert.match(command.stderr, /unknown command 'fly'/);
   });
 });

@@ -139,6 +139,19 @@ describe("wasm kernels", () => {
     t.dispose();
   });
 
+  test("GatherV2 matches cpu: whole rows, other axes, batch dims; an out-of-range index throws", async () => {
+    const table = values(13, 6 * 4 * 2);
+    const ids = tf.tensor2d([[5, 0, 5], [2, 2, 1]], undefined, "int32");
+    await matchesCpu(() => tf.gather(tf.tensor(table, [6, 8]), ids));
+    await matchesCpu(() => tf.gather(tf.tensor(table, [6, 4, 2]), ids));
+    await matchesCpu(() => tf.gather(tf.tensor(table.slice(0, 6)), ids));
+    await matchesCpu(() => tf.gather(tf.tensor([1, 2, 3, 4, 5, 6], [3, 2], "int32"), tf.tensor1d([2, 0], "int32")));
+    await matchesCpu(() => tf.gather(tf.tensor(table, [6, 8]), tf.tensor1d([7, 1], "int32"), 1));
+    await matchesCpu(() => tf.gather(tf.tensor(table, [2, 3, 8]), tf.tensor2d([[2, 0], [1, 1]], undefined, "int32"), 1, 1));
+    await tf.setBackend("wasm");
+    assert.throws(() => tf.gather(tf.tensor(table, [6, 8]), tf.tensor1d([1, 6], "int32")), /index value 6 is not in \[0, 5\]/);
+  });
+
   test("UnsortedSegmentSum matches cpu, dropping out-of-range ids", async () => {
     const x = values(9, 7 * 3);
     const ids = [2, 0, 2, -1, 4, 1, 2];

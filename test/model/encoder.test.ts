@@ -357,7 +357,7 @@ describe("Encoder", () => {
     }
   });
 
-  test("dropout applies only when training", async () => {
+  test("dropout applies only when training, with masks repeatable by seed", async () => {
     await tf.setBackend("wasm");
     const config = tinyConfig("bert");
     const weights = randomWeights(config, 6);
@@ -367,6 +367,9 @@ describe("Encoder", () => {
       const ref = encoderRef(config, weights, cases("bert")[0].ids, cases("bert")[0].mask);
       assert.ok(maxDiff(await encoder.forward(inputs).data(), ref) < 1e-4);
       assert.ok(maxDiff(await encoder.forward(inputs, { training: true }).data(), ref) > 1e-2);
+      const seeded = async (seed: number) => encoder.forward(inputs, { training: true, seed }).data();
+      assert.deepEqual(await seeded(11), await seeded(11));
+      assert.ok(maxDiff(await seeded(11), await seeded(12)) > 1e-2);
     } finally {
       encoder.dispose();
     }

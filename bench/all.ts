@@ -1,0 +1,268 @@
+/**
+ * `npm run bench`: every benchmark of this project, each in its own child process (so each peak
+ * RSS is that measurement's own), then one table of our numbers beside PyTorch's, measured on the
+ * same machine in the same run:
+ *
+ *   1. bench/evaluator.ts: the full XQuAD-R evaluation over random 768-d embeddings (targets 20 s
+ *      and 2 GiB);
+ *   2. bench/encoder.ts --mode embed|train on wasm with the project's kernels, mini and base
+ *      (base training is expected to outgrow wasm's 4 GiB and is reported as an error);
+ *   3. bench/torch_bench.py with /usr/bin/python3, when `import torch` works there, for the same
+ *      configs and modes.
+ *
+ *   npm run bench                           everything (~10 minutes on 2 cores)
+ *   npm run bench -- --quick                fewer repetitions, no base config (~3 minutes)
+ *   npm run bench -- --only evaluator|encoder|torch
+ *   npm run bench -- --torch-blas-dir DIR   passed to torch_bench.py --blas-dir (also $TORCH_BLAS_DIR)
+ *
+ * Child output (progress) goes to stderr, each child's JSON lines to stdout as they come, then the
+ * table; the table is also written to $BENCH_OUT when that is set.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+type Json = Record<string, unknown>;
+
+const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
+const ROOT = path.resolve(HERE, "..", "..");
+const PYTHON = "/usr/bin/python3";
+const EVALUATOR_TARGET_S = 20;
+const EVALUATOR_TARGET_MIB = 2048;
+
+interface ChildResult {
+  readonly lines: Json[];
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly seconds: number;
+  readonly stderrTail: string;
+}
+
+/** Runs one child, echoing its stderr, collecting the JSON lines of its stdout. */
+function runChild(command: string, args: readonly string[], timeoutS: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    console.error(`\n$ ${[command, ...args].join(" ")}   (load ${loadAvg()})`);
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderrTail = "";
+    let timedOut = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      process.stderr.write(d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      process.stderr.write(d);
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutS * 1000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const lines: Json[] = [];
+      for (const line of stdout.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          lines.push(JSON.parse(line) as Json);
+        } catch {
+          // a table row or a partial line, not a result
+        }
+      }
+      resolve({ lines, code, signal, timedOut, seconds: (performance.now() - t0) / 1000, stderrTail });
+    });
+  });
+}
+
+function loadAvg(): number {
+  return Math.round(os.loadavg()[0] * 100) / 100;
+}
+
+/** Why a child gave no result line, in one line. */
+function failure(r: ChildResult, timeoutS: number): string {
+  if (r.timedOut) return `timed out after ${timeoutS} s`;
+  const last = r.stderrTail.trim().split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ?? "";
+  return `exit ${r.code ?? r.signal}${last ? `: ${last.trim().slice(0, 200)}` : ""}`;
+}
+
+interface EncoderPlan {
+  readonly config: "mini" | "base";
+  readonly mode: "embed" | "train";
+  readonly reps: number;
+  readonly warmup: number;
+  readonly timeoutS: number;
+}
+
+function encoderPlans(quick: boolean): EncoderPlan[] {
+  if (quick) {
+    return [
+      { config: "mini", mode: "embed", reps: 3, warmup: 1, timeoutS: 120 },
+      { config: "mini", mode: "train", reps: 1, warmup: 1, timeoutS: 180 },
+    ];
+  }
+  return [
+    { config: "mini", mode: "embed", reps: 5, warmup: 1, timeoutS: 180 },
+    { config: "base", mode: "embed", reps: 2, warmup: 1, timeoutS: 300 },
+    { config: "mini", mode: "train", reps: 3, warmup: 1, timeoutS: 300 },
+    // No warm-up: one step is all there is time for (and it is expected to run out of memory).
+    { config: "base", mode: "train", reps: 1, warmup: 0, timeoutS: 300 },
+  ];
+}
+
+function fmt(x: unknown, digits = 2): string {
+  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—";
+}
+
+function mb(x: unknown): string {
+  return typeof x === "number" ? `${Math.round(x)} MB` : "—";
+}
+
+/** "12.3 sentences/s (2.60 s/batch)", or the error / skip reason. */
+function cell(r: Json | undefined): string {
+  if (r === undefined) return "not run";
+  if (typeof r.error === "string") return `error: ${r.error}`;
+  if (typeof r.skipped === "string") return `skipped: ${r.skipped}`;
+  return `${fmt(r.throughput)} ${String(r.unit)} (${fmt(r.per_batch_s)} s/batch, n=${String(r.reps)})`;
+}
+
+function throughputOf(r: Json | undefined): number | undefined {
+  return r !== undefined && typeof r.throughput === "number" ? r.throughput : undefined;
+}
+
+/** torch_bench.py's line in the encoder's field names. */
+function fromTorch(t: Json): Json {
+  if (typeof t.skipped === "string" || typeof t.error === "string") return t;
+  const embed = t.mode === "embed";
+  const throughput = embed ? t.sentences_per_s : t.pairs_per_s;
+  return {
+    ...t,
+    throughput,
+    unit: embed ? "sentences/s" : "pairs/s",
+    per_batch_s: typeof t.ms_per_batch_median === "number" ? t.ms_per_batch_median / 1000 : undefined,
+    load_avg: t.loadavg_1m_after,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      "torch-blas-dir": { type: "string" },
+    },
+  });
+  const parts = ["evaluator", "encoder", "torch"] as const;
+  const only = values.only;
+  if (only !== undefined && !(parts as readonly string[]).includes(only)) throw new Error(`--only: '${only}' is not one of: ${parts.join(", ")}`);
+  const run = (part: (typeof parts)[number]): boolean => only === undefined || only === part;
+  const quick = values.quick ?? false;
+  const blasDir = values["torch-blas-dir"] ?? process.env.TORCH_BLAS_DIR;
+  const started = new Date();
+  const t0 = performance.now();
+  const loadStart = loadAvg();
+
+  // 1. evaluator
+  let evaluator: Json | undefined;
+  if (run("evaluator")) {
+    const r = await runChild(process.execPath, ["--expose-gc", path.join(HERE, "evaluator.js")], 300);
+    evaluator = r.lines.find((l) => l.bench === "evaluator") ?? { error: failure(r, 300) };
+    evaluator = { ...evaluator, load_avg: loadAvg(), wall_s: r.seconds };
+    console.log(JSON.stringify(evaluator));
+  }
+
+  // 2. encoder on wasm
+  const ours = new Map<string, Json>();
+  const plans = encoderPlans(quick);
+  if (run("encoder")) {
+    for (const p of plans) {
+      const args = ["--expose-gc", path.join(HERE, "encoder.js"), "--config", p.config, "--mode", p.mode, "--reps", String(p.reps), "--warmup", String(p.warmup)];
+      const r = await runChild(process.execPath, args, p.timeoutS);
+      const line = r.lines.find((l) => l.bench === "encoder" && l.mode === p.mode) ?? {
+        bench: "encoder",
+        impl: "tfjs-wasm",
+        config: p.config,
+        mode: p.mode,
+        error: failure(r, p.timeoutS),
+        load_avg: loadAvg(),
+      };
+      ours.set(`${p.config}/${p.mode}`, line);
+      console.log(JSON.stringify(line));
+    }
+  }
+
+  // 3. PyTorch
+  const theirs = new Map<string, Json>();
+  let torchNote = "";
+  if (run("torch")) {
+    const configs = [...new Set(plans.map((p) => p.config))];
+    const modes = [...new Set(plans.map((p) => p.mode))];
+    const probe = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+      torchNote = `skipped: install python3-torch (apt-get install python3-torch); \`${PYTHON} -c "import torch"\` failed` + (probe.error ? ` (${probe.error.message})` : "");
+      for (const c of configs) for (const m of modes) theirs.set(`${c}/${m}`, { skipped: "install python3-torch (apt-get install python3-torch)" });
+    } else {
+      const args = [path.join(ROOT, "bench", "torch_bench.py"), "--configs", configs.join(","), "--modes", modes.join(",")];
+      if (quick) args.push("--reps", "2");
+      if (blasDir !== undefined) args.push("--blas-dir", blasDir);
+      const r = await runChild(PYTHON, args, 900);
+      for (const line of r.lines.filter((l) => l.bench === "torch")) theirs.set(`${String(line.config)}/${String(line.mode)}`, fromTorch(line));
+      for (const c of configs) for (const m of modes) if (!theirs.has(`${c}/${m}`)) theirs.set(`${c}/${m}`, { error: failure(r, 900) });
+      const any = r.lines.find((l) => l.bench === "torch" && typeof l.blas === "string");
+      torchNote = `torch ${probe.stdout.trim()}` + (any ? `, BLAS: ${String(any.blas)}${any.blas === "reference" ? " (netlib reference BLAS, ~10× slower than OpenBLAS; see torch_bench.py --help, --torch-blas-dir)" : ""}` : "");
+      if (any && typeof any.impl === "string") torchNote += `, model: ${any.impl}`;
+    }
+  }
+
+  // The table
+  const out: string[] = [];
+  out.push(`## hybrid-ir benchmarks, ${started.toISOString()}${quick ? " (--quick)" : ""}`);
+  out.push("");
+  out.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; node ${process.version}; load average (1 min) ${loadStart} at start, ${loadAvg()} at end; ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`);
+  if (torchNote) out.push(`PyTorch: ${torchNote}.`);
+  out.push("");
+  if (run("encoder") || run("torch")) {
+    out.push("| measurement | tfjs (wasm) | PyTorch (CPU, 2 threads) | ratio tfjs/PyTorch | peak RSS tfjs | peak RSS PyTorch | load avg tfjs / PyTorch |");
+    out.push("|---|---|---|---|---|---|---|");
+    for (const p of plans) {
+      const key = `${p.config}/${p.mode}`;
+      const a = ours.get(key);
+      const b = theirs.get(key);
+      const ta = throughputOf(a);
+      const tb = throughputOf(b);
+      const what = p.mode === "embed" ? `${p.config} embed (32 × 64 tok)` : `${p.config} train step (32 × (32 + 128) tok, AdamW)`;
+      const heap = a !== undefined && typeof a.wasm_heap_mb === "number" ? ` (wasm heap ${a.wasm_heap_mb} MB)` : "";
+      out.push(
+        `| ${what} | ${run("encoder") ? cell(a) : "not run"} | ${run("torch") ? cell(b) : "not run"} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a?.peak_rss_mb)}${heap} | ${mb(b?.peak_rss_mb)} | ${fmt(a?.load_avg)} / ${fmt(b?.load_avg)} |`,
+      );
+    }
+    out.push("");
+  }
+  if (evaluator !== undefined) {
+    if (typeof evaluator.error === "string") out.push(`Evaluator (full XQuAD-R): error: ${evaluator.error}`);
+    else {
+      const s = evaluator.totalSeconds as number;
+      const rss = evaluator.maxRssMiB as number;
+      const met = s <= EVALUATOR_TARGET_S && rss <= EVALUATOR_TARGET_MIB;
+      out.push(
+        `Evaluator (full XQuAD-R, ${String(evaluator.queries)} queries × ${String(evaluator.candidates)} candidates, backend ${String(evaluator.backend)}, ${String(evaluator.workers)} workers): ` +
+          `${fmt(s, 1)} s evaluate (${fmt(evaluator.wall_s, 1)} s with start-up and data loading), peak RSS ${Math.round(rss)} MiB; ` +
+          `targets ${EVALUATOR_TARGET_S} s / 2 GiB: ${met ? "met" : `NOT met (${s > EVALUATOR_TARGET_S ? "time" : ""}${s > EVALUATOR_TARGET_S && rss > EVALUATOR_TARGET_MIB ? ", " : ""}${rss > EVALUATOR_TARGET_MIB ? "memory" : ""})`}; load ${fmt(evaluator.load_avg)}.`,
+      );
+    }
+  }
+  out.push("");
+  out.push("tfjs: bench/encoder.ts (random weights, full-length rows, project's wasm kernels, single-threaded XNNPACK); PyTorch: bench/torch_bench.py (same shapes, torch.set_num_threads(2)). Throughput ratio > 1 means tfjs is faster. Shared machine: compare numbers from one run only.");
+  const table = out.join("\n");
+  console.log(`\n${table}`);
+  if (process.env.BENCH_OUT) {
+    writeFileSync(process.env.BENCH_OUT, `${table}\n`);
+    console.error(`table written to ${process.env.BENCH_OUT}`);
+  }
+}
+
+await main();

@@ -1,0 +1,314 @@
+/**
+ * A run directory: everything one training run writes, in one place.
+ *
+ *   config.json          the resolved config, plus `provenance` (git commit, package version,
+ *                        backend, Node version, start time); itself a valid --config
+ *   metrics.jsonl        one JSON object per line: a "train" line per log interval, a "val"
+ *                        line per validation, an "event" line for stops (see MetricsLine)
+ *   checkpoints/last/    the latest checkpoint; checkpoints/best/ the one with the lowest
+ *                        validation loss (see checkpoint-state.ts for their contents)
+ *   results.json         the end-of-run benchmark evaluation
+ *
+ * Checkpoints are replaced atomically: written whole into `checkpoints/.tmp-<name>/`, then the old
+ * one is renamed to `.old-<name>`, the new one renamed into place, and the old one removed. A
+ * crash at any point leaves a complete checkpoint under `<name>` or under `.old-<name>`, and
+ * opening the directory again puts the latter back.
+ */
+import { execFile } from "node:child_process";
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { DataError } from "../data/errors.js";
+import { packageRoot } from "../paths.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
+import type { RunConfig } from "./config.js";
+
+export const CONFIG_NAME = "config.json";
+export const METRICS_NAME = "metrics.jsonl";
+export const RESULTS_NAME = "results.json";
+export const CHECKPOINTS_DIR = "checkpoints";
+export type CheckpointName = "last" | "best";
+
+/** What the run ran on, saved beside its config. */
+export interface Provenance {
+  /** `git rev-parse HEAD` of the code's checkout; null outside a git checkout. */
+  readonly gitCommit: string | null;
+  /** Whether tracked files differed from that commit; null outside a git checkout. */
+  readonly gitDirty: boolean | null;
+  readonly packageVersion: string;
+  /** The tfjs backend that actually ran ("auto" resolved). */
+  readonly backend: string;
+  readonly node: string;
+  /** ISO time the run started (a resumed run keeps its first start). */
+  readonly createdAt: string;
+}
+
+/** One line of metrics.jsonl. */
+export type MetricsLine =
+  | {
+      readonly type: "train";
+      readonly step: number;
+      /** Mean training loss over the interval's steps. */
+      readonly loss: number;
+      /** Learning rate of the interval's last step. */
+      readonly lr: number;
+      /** Mean gradient norm before clipping over the interval. */
+      readonly gradNorm: number;
+      readonly pairsPerSec: number;
+      readonly secPerStep: number;
+      readonly epoch: number;
+    }
+  | { readonly type: "val"; readonly step: number; readonly valLoss: number; readonly best: boolean }
+  | { readonly type: "event"; readonly step: number; readonly event: string; readonly detail?: string };
+
+export interface OpenRunDirOptions {
+  /** Continue the run in `dir` (it must hold one). */
+  readonly resume?: boolean;
+  /** Start afresh in a directory that holds a previous run: its run files are deleted. */
+  readonly overwrite?: boolean;
+}
+
+/**
+ * Opens `dir` for a run. A fresh run needs a missing or empty directory; a non-empty one is
+ * refused unless `resume` (then it must hold a run) or `overwrite` (then it must hold only a
+ * run's files, which are removed: nothing else is ever deleted).
+ */
+export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): Promise<RunDir> {
+  if (options.resume && options.overwrite) throw new DataError(dir, "give --resume or --overwrite, not both");
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  const run = new RunDir(dir);
+  if (options.resume) {
+    if (!entries.includes(CONFIG_NAME)) throw new DataError(dir, `holds no run to resume (no ${CONFIG_NAME})`);
+    await run.recoverCheckpoints();
+    return run;
+  }
+  if (entries.length > 0) {
+    if (!options.overwrite) {
+      throw new DataError(dir, `is not empty: pass --resume to continue the run in it, or --overwrite to start it afresh`);
+    }
+    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, CHECKPOINTS_DIR]);
+    const foreign = entries.filter((e) => !known.has(e));
+    if (foreign.length > 0) {
+      throw new DataError(dir, `--overwrite deletes only a run's files, and this directory also holds ${foreign.join(", ")}: choose another --output`);
+    }
+    for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
+  }
+  await mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
+  return run;
+}
+
+export class RunDir {
+  constructor(readonly dir: string) {}
+
+  get configPath(): string {
+    return join(this.dir, CONFIG_NAME);
+  }
+
+  get metricsPath(): string {
+    return join(this.dir, METRICS_NAME);
+  }
+
+  get resultsPath(): string {
+    return join(this.dir, RESULTS_NAME);
+  }
+
+  checkpointPath(name: CheckpointName): string {
+    return join(this.dir, CHECKPOINTS_DIR, name);
+  }
+
+  async writeConfig(config: RunConfig, provenance: Provenance): Promise<void> {
+    await writeFileAtomic(this.configPath, JSON.stringify({ ...config, provenance }, null, 2) + "\n");
+  }
+
+  /** The config.json as written: the resolved config (with its `provenance`), unvalidated. */
+  async readConfigJson(): Promise<Record<string, unknown>> {
+    return JSON.parse(await readFile(this.configPath, "utf8")) as Record<string, unknown>;
+  }
+
+  async appendMetrics(line: MetricsLine): Promise<void> {
+    await appendFile(this.metricsPath, JSON.stringify(line) + "\n");
+  }
+
+  /** Every line of metrics.jsonl (none if it does not exist). */
+  async readMetrics(): Promise<MetricsLine[]> {
+    const text = await readFile(this.metricsPath, "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return "";
+      throw err;
+    });
+    return text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as MetricsLine);
+  }
+
+  /**
+   * Drops the lines after `step`: what a crashed run logged past its last checkpoint, which the
+   * resumed run is about to log again.
+   */
+  async truncateMetrics(step: number): Promise<void> {
+    const kept = (await this.readMetrics()).filter((l) => l.step <= step);
+    await writeFileAtomic(this.metricsPath, kept.map((l) => JSON.stringify(l) + "\n").join(""));
+  }
+
+  async hasCheckpoint(name: CheckpointName): Promise<boolean> {
+    return exists(join(this.checkpointPath(name), TRAINER_STATE_NAME));
+  }
+
+  /**
+   * Replaces checkpoint `name` atomically with what `write(dir)` puts into a fresh temporary
+   * directory (it must write trainer-state.json last).
+   */
+  async saveCheckpoint(name: CheckpointName, write: (dir: string) => Promise<void>): Promise<void> {
+    const root = join(this.dir, CHECKPOINTS_DIR);
+    const tmp = join(root, `.tmp-${name}`);
+    const old = join(root, `.old-${name}`);
+    const final = this.checkpointPath(name);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await write(tmp);
+    if (!(await exists(join(tmp, TRAINER_STATE_NAME)))) throw new Error(`checkpoint ${name}: the writer left no ${TRAINER_STATE_NAME}`);
+    await rm(old, { recursive: true, force: true });
+    if (await exists(final)) await rename(final, old);
+    await rename(tmp, final);
+    await rm(old, { recursive: true, force: true });
+  }
+
+  /**
+   * After a crash in the middle of {@link saveCheckpoint}: a checkpoint that was renamed away but
+   * not yet replaced is put back, and half-written temporary directories are removed.
+   */
+  async recoverCheckpoints(): Promise<void> {
+    const root = join(this.dir, CHECKPOINTS_DIR);
+    await mkdir(root, { recursive: true });
+    for (const name of ["last", "best"] as const) {
+      const old = join(root, `.old-${name}`);
+      const final = this.checkpointPath(name);
+      if (!(await exists(final)) && (await exists(join(old, TRAINER_STATE_NAME)))) await rename(old, final);
+      await rm(old, { recursive: true, force: true });
+      await rm(join(root, `.tmp-${name}`), { recursive: true, force: true });
+    }
+  }
+
+  async writeResults(results: unknown): Promise<void> {
+    await writeFileAtomic(this.resultsPath, JSON.stringify(results, null, 2) + "\n");
+  }
+}
+
+/** The provenance of a run starting now on `backend`. */
+export async function currentProvenance(backend: string): Promise<Provenance> {
+  const root = packageRoot();
+  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version?: string };
+  const git = async (...args: string[]): Promise<string | null> => {
+    try {
+      const { stdout } = await promisify(execFile)("git", args, { cwd: root, timeout: 10_000 });
+      return stdout.trim();
+    } catch {
+      return null;
+    }
+  };
+  const gitCommit = await git("rev-parse", "HEAD");
+  const status = gitCommit === null ? null : await git("status", "--porcelain", "--untracked-files=no");
+  return {
+    gitCommit,
+    gitDirty: status === null ? null : status !== "",
+    packageVersion: pkg.version ?? "unknown",
+    backend,
+    node: process.version,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One run's headline numbers, for printing runs side by side. */
+export interface RunSummary {
+  readonly dir: string;
+  /** The config's sampler name, with α for the hybrid ("hybrid α=0.5"). */
+  readonly sampler: string;
+  readonly model: string;
+  readonly steps: number;
+  readonly dataset: string | null;
+  /** Which checkpoint results.json evaluated, and its step ("best@250"); null without results. */
+  readonly checkpoint: string | null;
+  readonly bestValLoss: number | null;
+  readonly mono: number | null;
+  readonly cross: number | null;
+  readonly multi: number | null;
+  readonly rankDistance: number | null;
+}
+
+/** Reads a run directory's config.json and (if present) results.json. */
+export async function readRunSummary(dir: string): Promise<RunSummary> {
+  const run = new RunDir(dir);
+  let config: { sampler?: { name?: string; alpha?: unknown }; model?: { ref?: string }; steps?: number };
+  try {
+    config = await run.readConfigJson();
+  } catch (err) {
+    throw new DataError(dir, `is not a run directory (cannot read ${CONFIG_NAME}: ${(err as Error).message})`);
+  }
+  const results = await readFile(run.resultsPath, "utf8").then(
+    (text) =>
+      JSON.parse(text) as {
+        dataset: string;
+        run: { checkpoint: string; checkpointStep: number; bestValLoss: number | null };
+        mono: { mean: { map: number | null } };
+        cross: { mean: { map: number | null } };
+        multi: { mean: { map: number | null } };
+        languageBias: { mean: number | null };
+      },
+    () => null,
+  );
+  const name = config.sampler?.name ?? "?";
+  return {
+    dir,
+    sampler: name === "hybrid" ? `hybrid α=${String(config.sampler?.alpha)}` : name,
+    model: config.model?.ref ?? "?",
+    steps: config.steps ?? 0,
+    dataset: results?.dataset ?? null,
+    checkpoint: results ? `${results.run.checkpoint}@${results.run.checkpointStep}` : null,
+    bestValLoss: results?.run.bestValLoss ?? null,
+    mono: results?.mono.mean.map ?? null,
+    cross: results?.cross.mean.map ?? null,
+    multi: results?.multi.mean.map ?? null,
+    rankDistance: results?.languageBias.mean ?? null,
+  };
+}
+
+/**
+ * Runs side by side, one row each: mono / cross / multi mAP (higher is better) and rank
+ * distance (lower is better), the paper's Tables 1 and 2 for one benchmark.
+ *
+ * @example
+ * console.log(formatRunComparison(await Promise.all(dirs.map(readRunSummary))));
+ */
+export function formatRunComparison(runs: readonly RunSummary[]): string {
+  const f = (v: number | null, digits: number) => (v === null ? "-" : v.toFixed(digits));
+  const header = ["run", "model", "sampler", "steps", "evaluated", "val loss", "dataset", "mono mAP", "cross mAP", "multi mAP", "rank dist"];
+  const rows = runs.map((r) => [
+    r.dir,
+    r.model,
+    r.sampler,
+    String(r.steps),
+    r.checkpoint ?? "(no results.json)",
+    f(r.bestValLoss, 4),
+    r.dataset ?? "-",
+    f(r.mono, 3),
+    f(r.cross, 3),
+    f(r.multi, 3),
+    f(r.rankDistance, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,507 @@
+/**
+ * The training run: one config → one run directory (run-dir.ts). `train` is the whole loop in
+ * one function, in the order it happens; the pieces it calls are small and named for what they do.
+ *
+ * Per step: the sampler's next batch of (query record, passage record) index pairs → texts in
+ * the pair's languages → token ids (prefixes, max lengths) → InfoNCE of the two embedding
+ * batches, with gradients → clip to the global norm → AdamW with the schedule's rate for this
+ * step. Every `logEvery` steps one log line and one metrics.jsonl line; before the first step
+ * and every `validateEvery` after, the loss on a fixed set of validation batches, keeping
+ * `checkpoints/best` on improvement; every `checkpointEvery` steps `checkpoints/last`. At the
+ * end, the benchmark is encoded with the best checkpoint and evaluated into results.json.
+ *
+ * Determinism: with dropout 0 (the default) a step is a pure function of (weights, optimiser
+ * state, batch, step), the sampler's batches a pure function of (seed, epoch, position), and the
+ * rate a pure function of the step, so a run resumed from a checkpoint ends with the same weights
+ * as one never interrupted. With dropout > 0 it does not: tfjs's dropout masks are unseeded.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { dirname, basename } from "node:path";
+import { initBackend } from "../compute/backend.js";
+import { DataError } from "../data/errors.js";
+import { loadDataset } from "../data/lareqa.js";
+import { readVerified } from "../data/manifest.js";
+import type { RetrievalDataset } from "../data/types.js";
+import type { EvaluationResult } from "../eval/result.js";
+import type { EncoderOptions } from "../model/encoder.js";
+import type { TextInput } from "../model/inputs.js";
+import { loadModel } from "../model/load.js";
+import { randomWeights } from "../model/mini.js";
+import { MINI_CONFIG } from "../model/presets.js";
+import { SentenceEncoder } from "../model/sentence-encoder.js";
+import { usedTokenIds } from "../model/trim.js";
+import type { EncoderConfig } from "../model/types.js";
+import { buildPools, summarizePools } from "../sampling/pools.js";
+import { createSampler, type Batch, type BatchSampler } from "../sampling/sampler.js";
+import { decodeTokenizerJson, tokenizerFromJson } from "../tokenize/hf-tokenizer.js";
+import { trimTokenizerJson } from "../tokenize/trim-vocab.js";
+import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";
+import { readTrainingJsonl, type TrainingRecord } from "../train-data/format.js";
+import { fromRetrievalDataset } from "../train-data/from-squad.js";
+import { checkContamination, describeContamination, splitByArticle } from "../train-data/split.js";
+import { progressBar, type Progress } from "../util/progress.js";
+import {
+  loadCheckpointModel,
+  readOptimizerState,
+  readTrainerProgress,
+  writeCheckpoint,
+  type TrainerProgress,
+} from "./checkpoint-state.js";
+import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type MiniArchitecture, type RunConfig } from "./config.js";
+import { InfoNceLoss } from "./loss.js";
+import { AdamW, clipByGlobalNorm } from "./optimizer.js";
+import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
+import { learningRate } from "./schedule.js";
+import { evaluateOnBenchmark, validationBatches, validationLoss, type EncodedPairs } from "./validation.js";
+
+/** What a test (or a notebook) sees after each optimiser step. */
+export interface StepInfo {
+  /** Steps done, this one included. */
+  readonly step: number;
+  readonly loss: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+  readonly lr: number;
+  /** Live tfjs tensors now: constant from the first step on when nothing leaks. */
+  readonly numTensors: number;
+  readonly model: SentenceEncoder;
+}
+
+/**
+ * @example
+ * const controller = new AbortController();
+ * process.once("SIGINT", () => controller.abort());
+ * const result = await train(config, { signal: controller.signal });
+ */
+export interface TrainOptions {
+  /** Continue the run in `config.outputDir` from its `checkpoints/last`. */
+  readonly resume?: boolean;
+  /** Start afresh in an output directory that holds a previous run. */
+  readonly overwrite?: boolean;
+  /** Aborting finishes the current step, saves `checkpoints/last` and returns status "interrupted". */
+  readonly signal?: AbortSignal;
+  /** Where log lines go (default console.log). */
+  readonly log?: (line: string) => void;
+  /** Show a progress bar on stderr (default: when stderr is a terminal). */
+  readonly progress?: boolean;
+  /** Called after every step, once its checkpoint (if any) is written. */
+  readonly onStep?: (info: StepInfo) => void;
+}
+
+export type TrainStatus = "completed" | "early-stopped" | "interrupted" | "diverged";
+
+export interface TrainResult {
+  readonly status: TrainStatus;
+  readonly outputDir: string;
+  /** Steps done. */
+  readonly step: number;
+  readonly bestStep: number | null;
+  readonly bestValLoss: number | null;
+  /** Why the run stopped, for "diverged" and "early-stopped". */
+  readonly message: string;
+  /** The benchmark evaluation (results.json), for "completed" and "early-stopped" runs with an `eval` section. */
+  readonly evaluation: EvaluationResult | null;
+}
+
+/** results.json: the evaluation, and which run and checkpoint it is of. */
+export type RunResults = EvaluationResult & {
+  readonly dataset: string;
+  readonly run: {
+    readonly outputDir: string;
+    readonly status: TrainStatus;
+    readonly model: string;
+    readonly sampler: RunConfig["sampler"];
+    readonly steps: number;
+    /** Which checkpoint was evaluated, and its step. */
+    readonly checkpoint: CheckpointName;
+    readonly checkpointStep: number;
+    readonly bestValLoss: number | null;
+    readonly gitCommit: string | null;
+  };
+};
+
+export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const showProgress = options.progress ?? process.stderr.isTTY === true;
+  const print = options.log ?? ((line: string) => console.log(line));
+  // A log line first clears the progress bar's line, which the bar redraws at its next update.
+  const log = (line: string) => {
+    if (showProgress && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    print(line);
+  };
+  const backend = await initBackend(config.backend, log);
+  const run = await openRunDir(config.outputDir, { resume: options.resume, overwrite: options.overwrite });
+  if (options.resume) await checkResumedConfig(run, config);
+  const provenance = await currentProvenance(backend);
+  if (!options.resume) await run.writeConfig(config, provenance);
+
+  // ---- data: records → train / validation split; benchmark; the texts `mini` trims its vocabulary to
+  const data = await loadRunData(config, log);
+  const { records, validation } = data;
+  const trainPools = buildPools(records);
+  const sampler = createSampler(config.sampler.name, trainPools, config.sampler);
+  const pools = summarizePools(trainPools);
+  log(
+    `data: ${records.length} training records (${pools.groups} groups, ${pools.languages.join(" ")}), ` +
+      `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}, ${sampler.length} batches per epoch`,
+  );
+
+  // ---- model, loss, optimiser (from checkpoints/last when resuming)
+  const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
+  let model = await buildModel(config, data.corpus, encoderOptions);
+  const resumeFrom = options.resume && (await run.hasCheckpoint("last")) ? run.checkpointPath("last") : null;
+  let progress: TrainerProgress = {
+    step: 0,
+    sampler: sampler.state(),
+    bestValLoss: null,
+    bestStep: null,
+    badValidations: 0,
+    lastValidationStep: null,
+  };
+  if (resumeFrom !== null) {
+    const fresh = model;
+    model = await loadCheckpointModel(resumeFrom, fresh, encoderOptions);
+    fresh.dispose();
+    progress = await readTrainerProgress(resumeFrom);
+    sampler.restore(progress.sampler);
+  }
+  const lossFn = new InfoNceLoss({ scale: config.loss.scale, symmetric: config.loss.symmetric });
+  const { beta1, beta2, epsilon, weightDecay, clipNorm } = config.optim;
+  const optimizer = new AdamW(model.variables(), { beta1, beta2, epsilon, weightDecay });
+  if (resumeFrom !== null) optimizer.restore(await readOptimizerState(resumeFrom, model));
+  if (options.resume) {
+    await run.truncateMetrics(progress.step);
+    await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
+    log(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
+  }
+  const parameters = model.variables().reduce((n, v) => n + v.size, 0);
+  log(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${backend}`);
+  const schedule = scheduleOf(config);
+  log(`optim: AdamW lr ${config.optim.lr} (${schedule.schedule}, ${warmupStepsOf(config)} warm-up steps), weight decay ${weightDecay}, clip ${clipNorm}; ${config.steps} steps`);
+
+  const validating = validates(config);
+  let validationSet: EncodedPairs[] = [];
+  try {
+    if (validating) validationSet = validationBatches(validation, config).map((b) => encodePairs(model, b, validation, config));
+  } catch (err) {
+    throw new DataError(run.configPath, (err as Error).message);
+  }
+
+  // ---- the loop
+  let { step, bestValLoss, bestStep, badValidations, lastValidationStep } = progress;
+  let lastSaved = resumeFrom !== null ? step : -1;
+  let status: TrainStatus = "completed";
+  let message = "";
+  const snapshot = (): TrainerProgress => ({ step, sampler: sampler.state(), bestValLoss, bestStep, badValidations, lastValidationStep });
+  const save = async (name: CheckpointName) => {
+    await run.saveCheckpoint(name, (dir) => writeCheckpoint(dir, model, optimizer, snapshot()));
+    if (name === "last") lastSaved = step;
+  };
+  const validate = async (): Promise<number> => {
+    const valLoss = await validationLoss(model, lossFn, validationSet);
+    lastValidationStep = step;
+    const improved = Number.isFinite(valLoss) && (bestValLoss === null || valLoss < bestValLoss);
+    if (improved) [bestValLoss, bestStep, badValidations] = [valLoss, step, 0];
+    else badValidations += 1;
+    await run.appendMetrics({ type: "val", step, valLoss, best: improved });
+    if (improved) await save("best");
+    log(`step ${step}: val loss ${valLoss.toFixed(4)}${improved ? " (best, saved checkpoints/best)" : ` (best ${bestValLoss?.toFixed(4)} at step ${bestStep})`}`);
+    return valLoss;
+  };
+
+  const batches = endless(sampler);
+  let interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
+  let lastLoss = NaN;
+  const started = performance.now();
+  const startStep = step;
+  const bar: Progress | null = showProgress
+      ? progressBar("train", config.steps, process.stderr, {
+          initial: step,
+          status: () => `loss ${lastLoss.toFixed(4)} ${(interval.pairs / Math.max(interval.seconds, 1e-9)).toFixed(1)} pairs/s`,
+        })
+      : null;
+
+  // The untrained model's validation loss: the baseline every later one is compared with.
+  if (validating && step === 0 && lastValidationStep === null) await validate();
+
+  while (step < config.steps && !options.signal?.aborted) {
+    const t0 = performance.now();
+    const batch = batches.next();
+    const { queries, passages } = encodePairs(model, batch, records, config);
+    const lr = learningRate(step, schedule);
+    // value: scalar loss; grads: one tensor per variable, shaped like it.
+    const { value, grads } = tf.variableGrads(
+      () => lossFn.compute(model.forward(queries, { training: true }), model.forward(passages, { training: true })),
+      model.variables(),
+    );
+    const loss = (await value.data())[0];
+    const clipped = clipByGlobalNorm(grads, clipNorm);
+    tf.dispose([value, grads]);
+    if (!Number.isFinite(loss) || !Number.isFinite(clipped.norm)) {
+      tf.dispose(clipped.grads);
+      status = "diverged";
+      message =
+        `step ${step + 1}: loss ${loss}, gradient norm ${clipped.norm}: stopped without updating the weights. ` +
+        (lastSaved >= 0 ? `The last good checkpoint is ${run.checkpointPath("last")} (step ${lastSaved})` : `No checkpoint was saved before it`) +
+        `; lower optim.lr or raise warm-up, then start again (or --resume from that checkpoint).`;
+      await run.appendMetrics({ type: "event", step: step + 1, event: "diverged", detail: message });
+      break;
+    }
+    optimizer.step(clipped.grads, lr);
+    tf.dispose(clipped.grads);
+    step += 1;
+    lastLoss = loss;
+
+    interval.loss += loss;
+    interval.gradNorm += clipped.norm;
+    interval.steps += 1;
+    interval.pairs += batch.pairs.length;
+    interval.seconds += (performance.now() - t0) / 1000;
+    if (step % config.logEvery === 0 || step === config.steps) {
+      const line = {
+        type: "train" as const,
+        step,
+        loss: interval.loss / interval.steps,
+        lr,
+        gradNorm: interval.gradNorm / interval.steps,
+        pairsPerSec: interval.pairs / interval.seconds,
+        secPerStep: interval.seconds / interval.steps,
+        epoch: sampler.state().epoch,
+      };
+      await run.appendMetrics(line);
+      log(
+        `step ${step}/${config.steps} | loss ${line.loss.toFixed(4)} | lr ${lr.toExponential(2)} | grad ${line.gradNorm.toFixed(3)} | ` +
+          `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}`,
+      );
+      interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
+    }
+    if (validating && step % config.validateEvery === 0) {
+      const valLoss = await validate();
+      if (!Number.isFinite(valLoss)) {
+        status = "diverged";
+        message = `step ${step}: validation loss ${valLoss}: stopped. The last good checkpoint is ${run.checkpointPath("best")} (step ${bestStep})`;
+        await run.appendMetrics({ type: "event", step, event: "diverged", detail: message });
+        break;
+      }
+      if (config.earlyStopping.patience > 0 && badValidations >= config.earlyStopping.patience) {
+        status = "early-stopped";
+        message = `step ${step}: no better validation loss in ${badValidations} validations (best ${bestValLoss?.toFixed(4)} at step ${bestStep})`;
+        await run.appendMetrics({ type: "event", step, event: "early-stopped", detail: message });
+        log(message);
+      }
+    }
+    if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await save("last");
+    bar?.update(step);
+    options.onStep?.({ step, loss, gradNorm: clipped.norm, lr, numTensors: tf.memory().numTensors, model });
+    if (status === "early-stopped") break;
+  }
+  bar?.finish(step);
+  if (step > startStep) {
+    const seconds = (performance.now() - started) / 1000;
+    log(`trained steps ${startStep + 1}-${step} in ${seconds.toFixed(1)} s (${(seconds / (step - startStep)).toFixed(2)} s/step)`);
+  }
+
+  const result = (evaluation: EvaluationResult | null): TrainResult => ({
+    status,
+    outputDir: run.dir,
+    step,
+    bestStep,
+    bestValLoss,
+    message,
+    evaluation,
+  });
+  if (status === "diverged") {
+    log(`training diverged: ${message}`);
+    model.dispose();
+    optimizer.dispose();
+    return result(null);
+  }
+  if (step < config.steps && status !== "early-stopped") {
+    status = "interrupted";
+    if (lastSaved !== step) await save("last");
+    await run.appendMetrics({ type: "event", step, event: "interrupted" });
+    log(`interrupted at step ${step}: saved ${run.checkpointPath("last")}; continue with --resume`);
+    model.dispose();
+    optimizer.dispose();
+    return result(null);
+  }
+
+  // ---- the end: a last validation, the last checkpoint, the benchmark with the best checkpoint
+  if (validating && lastValidationStep !== step) await validate();
+  if (lastSaved !== step) await save("last");
+  optimizer.dispose();
+  let evaluation: RunResults | null = null;
+  if (data.benchmark !== null && config.eval !== null) {
+    const useBest = bestStep !== null && bestStep !== step;
+    const evalModel = useBest ? await loadCheckpointModel(run.checkpointPath("best"), model, encoderOptions) : model;
+    const checkpoint: CheckpointName = bestStep !== null ? "best" : "last";
+    log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${useBest ? bestStep : step})`);
+    const phaseBar = new Map<string, Progress>();
+    const measured = await evaluateOnBenchmark(evalModel, data.benchmark, {
+      maxQueryLength: config.maxQueryLength,
+      maxPassageLength: config.maxPassageLength,
+      queryPrefix: config.prefixes.query,
+      passagePrefix: config.prefixes.passage,
+      withContext: config.data.withContext,
+      batchSize: config.eval.batchSize,
+      onProgress: (phase, done, total) => {
+        // Unlike training (one log line per interval), the benchmark would be silent for minutes:
+        // its bars show unless turned off (on a non-terminal they print a line every few seconds).
+        if (options.progress === false) return;
+        if (!phaseBar.has(phase)) phaseBar.set(phase, progressBar(phase.padEnd(10), total));
+        phaseBar.get(phase)!.update(done);
+        if (done === total) phaseBar.get(phase)!.finish();
+      },
+    });
+    if (evalModel !== model) evalModel.dispose();
+    evaluation = {
+      dataset: config.eval.dataset,
+      run: {
+        outputDir: run.dir,
+        status,
+        model: config.model.ref,
+        sampler: config.sampler,
+        steps: step,
+        checkpoint,
+        checkpointStep: useBest ? (bestStep as number) : step,
+        bestValLoss,
+        gitCommit: provenance.gitCommit,
+      },
+      ...measured,
+    };
+    await run.writeResults(evaluation);
+    log(summaryLine(evaluation));
+  }
+  model.dispose();
+  return result(evaluation);
+}
+
+/** "xquad-r: mono mAP 0.412 | cross mAP 0.201 | multi mAP 0.153 | rank distance 812.3". */
+export function summaryLine(results: RunResults): string {
+  const m = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+  return (
+    `${results.dataset}: mono mAP ${m(results.mono.mean.map)} | cross mAP ${m(results.cross.mean.map)} | ` +
+    `multi mAP ${m(results.multi.mean.map)} | rank distance ${results.languageBias.mean?.toFixed(1) ?? "-"}`
+  );
+}
+
+/** A pair's texts: the query of one record in the pair's query language, the positive (and paragraph) of another. */
+export function pairInputs(batch: Batch, records: readonly TrainingRecord[], withContext: boolean): { queries: TextInput[]; passages: TextInput[] } {
+  return {
+    queries: batch.pairs.map((p) => ({ text: records[p.query].query })),
+    passages: batch.pairs.map((p) => {
+      const r = records[p.passage];
+      return { text: r.positive, context: withContext ? r.context : undefined };
+    }),
+  };
+}
+
+function encodePairs(model: SentenceEncoder, batch: Batch, records: readonly TrainingRecord[], config: RunConfig): EncodedPairs {
+  const { queries, passages } = pairInputs(batch, records, config.data.withContext);
+  return {
+    queries: model.encodeInputs(queries, { maxLength: config.maxQueryLength, prefix: config.prefixes.query }),
+    passages: model.encodeInputs(passages, { maxLength: config.maxPassageLength, prefix: config.prefixes.passage }),
+  };
+}
+
+/** The sampler's batches without end: each epoch after the previous one. */
+function endless(sampler: BatchSampler): { next(): Batch } {
+  let it = sampler[Symbol.iterator]();
+  return {
+    next() {
+      let r = it.next();
+      if (r.done) {
+        it = sampler[Symbol.iterator]();
+        r = it.next();
+        if (r.done) throw new Error(`the ${sampler.name} sampler yields no batch: too few training records for its batch size`);
+      }
+      return r.value;
+    },
+  };
+}
+
+interface RunData {
+  /** Training records (the sampler's index space). */
+  readonly records: readonly TrainingRecord[];
+  /** Held out by article; the validation batches index this list. */
+  readonly validation: readonly TrainingRecord[];
+  readonly benchmark: RetrievalDataset | null;
+  /** Every text the run encodes (training, validation, benchmark), for `mini`'s vocabulary. */
+  readonly corpus: readonly string[];
+}
+
+/**
+ * Reads the training records, holds out the validation split by article, loads the benchmark
+ * and checks that no training text is a benchmark text.
+ */
+async function loadRunData(config: RunConfig, log: (line: string) => void): Promise<RunData> {
+  const source = config.data.train;
+  const withContext = config.data.withContext;
+  const all =
+    typeof source === "string" ? await readTrainingJsonl(source) : fromRetrievalDataset(await loadDataset(source.dataset), { context: withContext });
+  const split =
+    config.data.validationFraction > 0
+      ? splitByArticle(all, { validationFraction: config.data.validationFraction, seed: config.data.splitSeed })
+      : { train: all, validation: [] };
+  const evalConfig = config.eval;
+  const benchmark =
+    evalConfig === null
+      ? null
+      : await loadDataset(evalConfig.dataset, { maxQuestionIds: evalConfig.maxQuestionIds ?? undefined, languages: evalConfig.languages ?? undefined });
+  if (benchmark !== null) {
+    const report = checkContamination(split.train, benchmark, { allowOverlap: config.data.allowContamination });
+    if (report.examples.length > 0) log(`warning (allowed by data.allowContamination): ${describeContamination(report)}`);
+  }
+  const corpus: string[] = [];
+  for (const r of all) corpus.push(r.query, r.positive, ...(withContext && r.context ? [r.context] : []));
+  if (benchmark !== null) {
+    for (const q of benchmark.questions) corpus.push(q.text);
+    for (const c of benchmark.candidates) corpus.push(c.text, ...(withContext ? [c.context] : []));
+  }
+  return { records: split.train, validation: split.validation, benchmark, corpus };
+}
+
+/** The run's model before training: a preset, directory or hub id, or `mini` with its architecture overridden. */
+async function buildModel(config: RunConfig, corpus: readonly string[], encoder: EncoderOptions): Promise<SentenceEncoder> {
+  if (config.model.ref === "mini" && config.model.mini !== null) return createMini(config.model.mini, corpus, config.model.seed, encoder);
+  return (await loadModel(config.model.ref, { corpus: () => corpus, seed: config.model.seed, encoder })).model;
+}
+
+/**
+ * `mini` (model/mini.ts) with another architecture: the same tokenizer trimming, initialisation
+ * and per-token row seeds, only the sizes differ.
+ */
+async function createMini(arch: MiniArchitecture, corpus: readonly string[], seed: number, encoder: EncoderOptions): Promise<SentenceEncoder> {
+  const path = defaultXlmrTokenizerPath();
+  const bytes = (await readVerified(dirname(path), [basename(path)])).get(basename(path))!;
+  const full = await decodeTokenizerJson(bytes, path);
+  const trimmed = trimTokenizerJson(full, usedTokenIds(tokenizerFromJson(full, path), corpus));
+  const config: EncoderConfig = {
+    ...MINI_CONFIG,
+    vocabSize: trimmed.oldIds.length,
+    padTokenId: trimmed.newIdOf[MINI_CONFIG.padTokenId],
+    numLayers: arch.layers,
+    hiddenSize: arch.hidden,
+    numHeads: arch.heads,
+    intermediateSize: arch.intermediate,
+  };
+  return new SentenceEncoder({
+    config,
+    weights: randomWeights(config, seed, (row) => trimmed.oldIds[row]),
+    tokenizerJson: trimmed.json,
+    spec: { transformerPath: "", maxSeqLength: 128, pooling: { mode: "mean", dim: config.hiddenSize }, normalize: true },
+    encoderOptions: encoder,
+  });
+}
+
+/** A run continues only under the config it started with. */
+async function checkResumedConfig(run: RunDir, config: RunConfig): Promise<void> {
+  const saved = resolveRunConfig(await run.readConfigJson(), run.configPath);
+  const differences = configDifferences(saved, config);
+  if (differences.length > 0) {
+    throw new DataError(
+      run.configPath,
+      `cannot resume: the given config differs from the run's in ${differences.join(", ")} ` +
+        `(resume with the run's own: hybrid-ir train --resume --output ${run.dir})`,
+    );
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Measuring a model during and after training: the validation loss on a fixed set of held-out
+ * batches, and the end-of-run evaluation on a benchmark with the paper's protocol.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { RetrievalDataset } from "../data/types.js";
+import { DenseScorer } from "../eval/dense-scorer.js";
+import { evaluate } from "../eval/evaluate.js";
+import type { EvaluationResult } from "../eval/result.js";
+import { taskFromDataset } from "../eval/task.js";
+import type { EncodedBatch } from "../model/inputs.js";
+import type { SentenceEncoder } from "../model/sentence-encoder.js";
+import { buildPools } from "../sampling/pools.js";
+import { createSampler, type Batch } from "../sampling/sampler.js";
+import type { TrainingRecord } from "../train-data/format.js";
+import type { RunConfig } from "./config.js";
+import type { InfoNceLoss } from "./loss.js";
+
+/** A batch tokenised: row i of `passages` is the positive of row i of `queries`. */
+export interface EncodedPairs {
+  readonly queries: EncodedBatch;
+  readonly passages: EncodedBatch;
+}
+
+/**
+ * The validation batches of a run: drawn once from the validation records by the run's sampler
+ * kind, seeded with `data.splitSeed` (not the run's seed, so runs that differ only in seed are
+ * validated on the same batches), at most `validationBatches` of them from one epoch.
+ */
+export function validationBatches(records: readonly TrainingRecord[], config: RunConfig): Batch[] {
+  const batchSize = config.validationBatchSize ?? config.sampler.batchSize;
+  const pools = buildPools(records);
+  let sampler;
+  try {
+    sampler = createSampler(config.sampler.name, pools, { batchSize, seed: config.data.splitSeed, alpha: config.sampler.alpha });
+  } catch (err) {
+    throw new Error(
+      `the validation split (${records.length} records, ${pools.groups.length} groups) cannot give ${config.sampler.name} batches of ` +
+        `${batchSize} pairs (${(err as Error).message}): set validationBatchSize lower or data.validationFraction higher`,
+    );
+  }
+  const batches: Batch[] = [];
+  for (const batch of sampler) {
+    if (batches.length === config.validationBatches) break;
+    batches.push(batch);
+  }
+  if (batches.length === 0) {
+    throw new Error(
+      `the validation split (${records.length} records) yields no ${config.sampler.name} batch of ${batchSize} pairs: ` +
+        `set validationBatchSize lower or data.validationFraction higher`,
+    );
+  }
+  return batches;
+}
+
+/**
+ * Mean InfoNCE loss over `batches`, without gradients and without dropout. Every batch weighs
+ * the same (they are all one size).
+ */
+export async function validationLoss(model: SentenceEncoder, loss: InfoNceLoss, batches: readonly EncodedPairs[]): Promise<number> {
+  let sum = 0;
+  for (const { queries, passages } of batches) {
+    const value = tf.tidy(() => loss.compute(model.forward(queries), model.forward(passages)));
+    sum += (await value.data())[0];
+    value.dispose();
+  }
+  return sum / batches.length;
+}
+
+export interface BenchmarkOptions {
+  readonly maxQueryLength: number;
+  readonly maxPassageLength: number;
+  readonly queryPrefix: string;
+  readonly passagePrefix: string;
+  /** Encode each candidate with its paragraph as a second segment. */
+  readonly withContext: boolean;
+  readonly batchSize: number;
+  /** Called as texts are encoded, then as queries are scored. */
+  readonly onProgress?: (phase: "questions" | "candidates" | "scoring", done: number, total: number) => void;
+}
+
+/**
+ * Encodes a benchmark's questions (query prefix and length) and candidates (passage prefix and
+ * length) with `model` and evaluates them with the paper's protocol (mono / cross / multi mAP,
+ * recall, language bias). Scores are dot products of the model's embeddings (cosines for an
+ * L2-normalising model such as `mini`).
+ */
+export async function evaluateOnBenchmark(model: SentenceEncoder, ds: RetrievalDataset, options: BenchmarkOptions): Promise<EvaluationResult> {
+  const progress = options.onProgress;
+  const questions = await model.embed(
+    ds.questions.map((q) => ({ text: q.text })),
+    { batchSize: options.batchSize, maxLength: options.maxQueryLength, prefix: options.queryPrefix, onProgress: (d, t) => progress?.("questions", d, t) },
+  );
+  const candidates = await model.embed(
+    ds.candidates.map((c) => ({ text: c.text, context: options.withContext ? c.context : undefined })),
+    { batchSize: options.batchSize, maxLength: options.maxPassageLength, prefix: options.passagePrefix, onProgress: (d, t) => progress?.("candidates", d, t) },
+  );
+  const scorer = new DenseScorer(questions, candidates, model.dim);
+  try {
+    return await evaluate(taskFromDataset(ds), scorer, { onProgress: (d, t) => progress?.("scoring", d, t) });
+  } finally {
+    scorer.dispose();
+  }
+}

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { loadDataset } from "../../src/data/lareqa.js";
+import { readTrainerProgress } from "../../src/train/checkpoint-state.js";
+import { writeTrainingJsonl } from "../../src/train-data/format.js";
+import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(cwd: string, ...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { cwd, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** One 32-wide layer over 160 MLQA-R records: a step takes a few tens of milliseconds. */
+function tinyConfig(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    comment: "CLI test",
+    model: { ref: "mini", seed: 1, mini: { layers: 1, hidden: 32, heads: 2, intermediate: 64 } },
+    data: { train: "train.jsonl", validationFraction: 0.25 },
+    sampler: { name: "hybrid", batchSize: 8, seed: 3 },
+    optim: { lr: 1e-3, warmupSteps: 2 },
+    steps: 10,
+    logEvery: 5,
+    validateEvery: 5,
+    checkpointEvery: 5,
+    validationBatches: 2,
+    eval: { dataset: "xquad-r", languages: ["de", "en"], maxQuestionIds: 20 },
+    backend: "wasm",
+    ...overrides,
+  };
+}
+
+describe("hybrid-ir train", () => {
+  let dir: string;
+  const write = (name: string, json: unknown) => writeFile(join(dir, name), JSON.stringify(json));
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-cli-train-"));
+    const ds = await loadDataset("mlqa-r", { languages: ["de", "en"], maxQuestionIds: 80 });
+    await writeTrainingJsonl(join(dir, "train.jsonl"), fromRetrievalDataset(ds));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  test("trains one config into its run directory and refuses to train over it", async () => {
+    await write("one.json", tinyConfig({ outputDir: "runs/one" }));
+    const first = await cli(dir, "train", "--config", "one.json");
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^step 5\/10 \| loss \d\.\d{4} \| lr [\d.e+-]+ \| grad [\d.]+ \| [\d.]+ pairs\/s/m);
+    assert.match(first.stdout, /step 10: val loss \d\.\d{4}/);
+    assert.match(first.stdout, /xquad-r: mono mAP 0\.\d{3} \| cross mAP 0\.\d{3} \| multi mAP 0\.\d{3} \| rank distance \d+/);
+    const results = JSON.parse(await readFile(join(dir, "runs/one/results.json"), "utf8"));
+    assert.equal(results.run.model, "mini");
+    const config = JSON.parse(await readFile(join(dir, "runs/one/config.json"), "utf8"));
+    assert.equal(config.outputDir, join(dir, "runs/one"));
+
+    const again = await cli(dir, "train", "--config", "one.json");
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /runs\/one: is not empty: pass --resume to continue the run in it, or --overwrite/);
+    const changed = await cli(dir, "train", "--config", "one.json", "--resume", "--steps", "12");
+    assert.equal(changed.code, 1);
+    assert.match(changed.stderr, /cannot resume: the given config differs from the run's in steps/);
+  });
+
+  test("several configs train one after the other and print side by side; so does `compare`", async () => {
+    await write("x-x.json", tinyConfig({ sampler: { name: "x-x", batchSize: 8, seed: 3 }, outputDir: "runs/x-x" }));
+    await write("x-y.json", tinyConfig({ sampler: { name: "x-y", batchSize: 8, seed: 3 }, outputDir: "runs/x-y" }));
+    const both = await cli(dir, "train", "--config", "x-x.json", "--config", "x-y.json");
+    assert.equal(both.code, 0, both.stderr);
+    const table = both.stdout.slice(both.stdout.lastIndexOf("\nrun "));
+    assert.match(table, /run\s+model\s+sampler\s+steps\s+evaluated\s+val loss\s+dataset\s+mono mAP\s+cross mAP\s+multi mAP\s+rank dist/);
+    assert.match(table, /runs\/x-x\s+mini\s+x-x\s+10\s+best@\d+\s+\d\.\d{4}\s+xquad-r\s+0\.\d{3}\s+0\.\d{3}\s+0\.\d{3}\s+\d+\.\d/);
+    assert.match(table, /runs\/x-y\s+mini\s+x-y\s+10\s+best@\d+/);
+
+    const compared = await cli(dir, "compare", "runs/x-x", "runs/x-y", "--json");
+    assert.equal(compared.code, 0, compared.stderr);
+    const rows = JSON.parse(compared.stdout) as { sampler: string; mono: number }[];
+    assert.deepEqual(rows.map((r) => r.sampler), ["x-x", "x-y"]);
+    assert.ok(rows.every((r) => r.mono > 0));
+    const missing = await cli(dir, "compare", "nowhere");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nowhere: is not a run directory/);
+  });
+
+  test("Ctrl-C saves checkpoints/last and exits 130; --resume --output finishes the run", async () => {
+    await write("long.json", tinyConfig({ steps: 300, logEvery: 10, validateEvery: 0, checkpointEvery: 0, eval: null, outputDir: "runs/long" }));
+    const child = spawn(process.execPath, [MAIN, "train", "--config", "long.json"], { cwd: dir });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (/^step 20\/300/m.test(stdout) && !child.killed) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Ctrl-C: finishing this step, then saving checkpoints\/last/);
+    const at = Number(/interrupted at step (\d+)/.exec(stdout)?.[1]);
+    assert.ok(at >= 20 && at < 300, stdout);
+    assert.equal((await readTrainerProgress(join(dir, "runs/long/checkpoints/last"))).step, at);
+
+    const resumed = await cli(dir, "train", "--resume", "--output", "runs/long");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resume: from .*checkpoints/last at step ${at}`));
+    assert.match(resumed.stdout, /step 300\/300/);
+    assert.equal((await readTrainerProgress(join(dir, "runs/long/checkpoints/last"))).step, 300);
+  });
+
+  test("config errors name the file and the key; flag errors are usage errors", async () => {
+    await write("typo.json", tinyConfig({ optim: { lr: 1e-3, weight_decay: 0.1 }, outputDir: "runs/typo" }));
+    const typo = await cli(dir, "train", "--config", "typo.json");
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /typo\.json: unknown key in 'optim': weight_decay \(known: lr, weightDecay/);
+    await assert.rejects(access(join(dir, "runs/typo")), "nothing is created for a bad config");
+
+    const flag = await cli(dir, "train", "--config", "typo.json", "--steps", "-3");
+    assert.equal(flag.code, 1, "the file is checked before the flags");
+    const usage = await cli(dir, "train", "--config", "one.json", "--steps", "many");
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--steps takes an integer ≥ 1, got 'many'/);
+    const none = await cli(dir, "train");
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--config FILE is required/);
+  });
+});

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { DataError } from "../../src/data/errors.js";
+import { packageRoot } from "../../src/paths.js";
+import { samplerConfigFromJson } from "../../src/sampling/config.js";
+import {
+  configDifferences,
+  DEFAULT_RUN_CONFIG,
+  readRunConfig,
+  resolveRunConfig,
+  scheduleOf,
+  warmupStepsOf,
+} from "../../src/train/config.js";
+
+const FILE = "/configs/exp.json";
+const MINIMAL = { data: { train: { dataset: "mlqa-r" } } };
+
+/** The DataError `fn` throws, or a failure. */
+function dataError(fn: () => unknown): DataError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail("expected a DataError");
+}
+
+describe("resolveRunConfig", () => {
+  test("typed defaults: the paper's optimiser and sampler, the model preset's lengths and prefixes", () => {
+    const c = resolveRunConfig(MINIMAL, FILE, {}, "/work");
+    assert.deepEqual(c.model, { ref: "mini", seed: 0, dropout: 0, mini: null });
+    assert.deepEqual(c.data, { train: { dataset: "mlqa-r" }, validationFraction: 0.1, splitSeed: 0, withContext: false, allowContamination: false });
+    assert.deepEqual(c.sampler, { name: "hybrid", batchSize: 100, seed: 42, alpha: 0.5 });
+    assert.deepEqual(c.optim, DEFAULT_RUN_CONFIG.optim);
+    assert.equal(c.optim.lr, 3e-5);
+    assert.equal(c.optim.weightDecay, 0.01);
+    assert.deepEqual(c.loss, { scale: 20, symmetric: false });
+    assert.deepEqual([c.maxQueryLength, c.maxPassageLength], [32, 128]);
+    assert.deepEqual(c.prefixes, { query: "Query: ", passage: "Passage: " });
+    assert.equal(c.outputDir, "/work/runs/exp", "default output directory: runs/<config name>");
+    assert.deepEqual(c.eval, { dataset: "xquad-r", maxQuestionIds: null, languages: null, every: "end", batchSize: 32 });
+    assert.equal(warmupStepsOf(c), 100);
+    assert.deepEqual(scheduleOf(c), { peak: 3e-5, warmupSteps: 100, totalSteps: 1000, schedule: "linear" });
+  });
+
+  test("the file overrides the defaults, the flags override the file", () => {
+    const json = {
+      ...MINIMAL,
+      model: { ref: "xlm-r-base", seed: 5 },
+      sampler: { name: "x-x", batchSize: 16, seed: 9 },
+      optim: { lr: 1e-4, warmupSteps: 10 },
+      steps: 200,
+      outputDir: "runs/a",
+    };
+    const fromFile = resolveRunConfig(json, FILE, {}, "/work");
+    assert.deepEqual([fromFile.model.seed, fromFile.sampler.seed, fromFile.sampler.name, fromFile.steps], [5, 9, "x-x", 200]);
+    assert.deepEqual([fromFile.optim.warmupSteps, fromFile.optim.warmupRatio], [10, null], "warmupSteps replaces the default ratio");
+    assert.deepEqual([fromFile.maxQueryLength, fromFile.maxPassageLength], [64, 256], "xlm-r-base's lengths");
+    assert.equal(fromFile.outputDir, "/work/runs/a");
+
+    const flagged = resolveRunConfig(json, FILE, { steps: "50", seed: "3", sampler: "hybrid", alpha: "0.4", batchSize: "8", output: "/tmp/out" }, "/work");
+    assert.deepEqual([flagged.steps, flagged.model.seed, flagged.sampler.seed], [50, 3, 3], "--seed sets the model and the sampler seed");
+    assert.deepEqual([flagged.sampler.name, flagged.sampler.alpha, flagged.sampler.batchSize], ["hybrid", 0.4, 8]);
+    assert.equal(flagged.outputDir, "/tmp/out");
+    assert.equal(flagged.optim.lr, 1e-4, "what no flag names stays as the file says");
+  });
+
+  test("a relative training file is read from the config's folder, as `hybrid-ir batches` does", () => {
+    const c = resolveRunConfig({ data: { train: "records/train.jsonl" } }, "/configs/sub/x.json");
+    assert.equal(c.data.train, "/configs/sub/records/train.jsonl");
+  });
+
+  test("prefixes: the preset's by default, none for other models; true, false or explicit", () => {
+    assert.deepEqual(resolveRunConfig({ ...MINIMAL, model: { ref: "/models/mine" } }, FILE).prefixes, { query: "", passage: "" });
+    assert.deepEqual(resolveRunConfig({ ...MINIMAL, model: { ref: "/models/mine" }, prefixes: true }, FILE).prefixes, { query: "Query: ", passage: "Passage: " });
+    assert.deepEqual(resolveRunConfig({ ...MINIMAL, prefixes: false }, FILE).prefixes, { query: "", passage: "" });
+    assert.deepEqual(resolveRunConfig({ ...MINIMAL, prefixes: { query: "q: " } }, FILE).prefixes, { query: "q: ", passage: "" });
+  });
+
+  test("unknown keys are rejected, naming the key, its section and the file", () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...MINIMAL, stpes: 10 }, /unknown key in the config: stpes \(known: comment, model/],
+      [{ ...MINIMAL, optim: { lr: 1e-4, weight_decay: 0.1 } }, /unknown key in 'optim': weight_decay/],
+      [{ ...MINIMAL, sampler: { batch_size: 8 } }, /unknown key in 'sampler': batch_size/],
+      [{ ...MINIMAL, model: { ref: "mini", mini: { layer: 2 } } }, /unknown key in 'model.mini': layer/],
+      [{ ...MINIMAL, eval: { dataset: "xquad-r", langs: ["en"] } }, /unknown key in 'eval': langs/],
+      [{ data: { train: { dataset: "mlqa-r", split: "dev" } } }, /unknown key in 'data.train': split/],
+      [{ ...MINIMAL, earlyStopping: { patience: 2, delta: 0.1 } }, /unknown key in 'earlyStopping': delta/],
+    ];
+    for (const [json, message] of cases) {
+      const err = dataError(() => resolveRunConfig(json, FILE));
+      assert.equal(err.file, FILE);
+      assert.match(err.message, message);
+    }
+  });
+
+  test("bad values are rejected with the key and what is allowed", () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /needs "data": \{ "train"/],
+      [{ ...MINIMAL, optim: { lr: -1 } }, /optim\.lr must be a finite number > 0, got -1/],
+      [{ ...MINIMAL, optim: { warmupSteps: 5, warmupRatio: 0.1 } }, /give warmupSteps \(5\) or warmupRatio \(0\.1\), not both/],
+      [{ ...MINIMAL, optim: { warmupSteps: 50 }, steps: 10 }, /warmupSteps \(50\) exceeds steps \(10\)/],
+      [{ ...MINIMAL, optim: { schedule: "cosine" } }, /unknown schedule 'cosine'/],
+      [{ ...MINIMAL, steps: 0 }, /steps must be an integer ≥ 1, got 0/],
+      [{ ...MINIMAL, model: { ref: "labse", mini: { layers: 1 } } }, /model\.mini sets the architecture of the mini preset/],
+      [{ ...MINIMAL, model: { ref: "mini", mini: { hidden: 30, heads: 4 } } }, /multiple of model\.mini\.heads/],
+      [{ ...MINIMAL, eval: { languages: ["xx"] } }, /xquad-r has no xx/],
+      [{ ...MINIMAL, eval: { every: 100 } }, /only "end" is supported/],
+      [{ ...MINIMAL, backend: "gpu" }, /unknown backend 'gpu'/],
+      [{ ...MINIMAL, sampler: { name: "x-x", alpha: 0.5 } }, /alpha applies to the hybrid sampler only/],
+      [{ ...MINIMAL, earlyStopping: { patience: 3 }, validateEvery: 0 }, /earlyStopping\.patience needs validation/],
+      [{ data: { train: { dataset: "squad" } } }, /data\.train must be a path or/],
+    ];
+    for (const [json, message] of cases) assert.match(dataError(() => resolveRunConfig(json, FILE)).message, message);
+  });
+
+  test("bad flags throw RangeErrors naming the flag", () => {
+    assert.throws(() => resolveRunConfig(MINIMAL, FILE, { steps: "ten" }), { name: "RangeError", message: /--steps takes an integer/ });
+    assert.throws(() => resolveRunConfig(MINIMAL, FILE, { sampler: "mono" }), { name: "RangeError", message: /unknown sampler "mono"/ });
+    assert.throws(() => resolveRunConfig(MINIMAL, FILE, { alpha: "2" }), { name: "RangeError", message: /alpha must be a number in \[0, 1\]/ });
+  });
+
+  test("a run's config.json (resolved config + provenance) resolves to the same config", () => {
+    const c = resolveRunConfig({ ...MINIMAL, steps: 77, sampler: { name: "x-y" } }, FILE, { seed: "4" }, "/work");
+    const written = JSON.parse(JSON.stringify({ ...c, provenance: { gitCommit: "abc", backend: "wasm" } }));
+    const again = resolveRunConfig(written, "/work/runs/exp/config.json");
+    assert.deepEqual(again, c);
+    assert.deepEqual(configDifferences(again, c), []);
+    assert.deepEqual(configDifferences(c, { ...c, steps: 78, optim: { ...c.optim, lr: 1 } }), ["optim.lr", "steps"]);
+  });
+});
+
+describe("configs/*.json", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-config-"));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  test("every committed preset resolves, and `hybrid-ir batches` reads its data and sampler sections", async () => {
+    const root = join(packageRoot(), "configs");
+    const files = (await readdir(root)).filter((f) => f.endsWith(".json"));
+    assert.ok(files.includes("paper.json"));
+    assert.ok(files.filter((f) => f.startsWith("offline-mini-")).length >= 4);
+    for (const f of files) {
+      const c = await readRunConfig(join(root, f), {}, "/work");
+      assert.ok(c.comment.length > 0, `${f} says what it is for`);
+      const raw = JSON.parse(await readFile(join(root, f), "utf8")) as { sampler?: unknown };
+      assert.deepEqual(samplerConfigFromJson(raw.sampler, f), c.sampler);
+    }
+    const paper = await readRunConfig(join(root, "paper.json"));
+    assert.deepEqual([paper.model.ref, paper.optim.lr, paper.optim.weightDecay, paper.sampler.batchSize, paper.sampler.alpha], ["xlm-r-base", 3e-5, 0.01, 100, 0.5]);
+  });
+
+  test("readRunConfig names the file when it cannot be read or parsed", async () => {
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, "{ steps: 1 }");
+    await assert.rejects(readRunConfig(bad), (err: unknown) => err instanceof DataError && err.file === bad && /invalid JSON/.test(err.message));
+    await assert.rejects(readRunConfig(join(dir, "missing.json")), /cannot read/);
+  });
+});
