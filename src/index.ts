@@ -39,6 +39,7 @@ export {
   configDifferences,
   readRunConfig,
   resolveRunConfig,
+  runConfigToJson,
   scheduleOf,
   warmupStepsOf,
   type DataSection,

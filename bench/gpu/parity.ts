@@ -16,6 +16,8 @@ import { finish, report, startBackend } from "./common.js";
 const MODELS = ["tiny-xlmr", "tiny-bert"] as const;
 /** What test/model/parity.test.ts allows on wasm. */
 const TOLERANCE = 1e-4;
+const USAGE = `usage: node dist/bench/gpu/parity.js [--backends wasm,webgpu] [--fixtures test/fixtures/parity] [--out FILE.json]
+Max abs differences of the encoder on each backend from the parity fixtures' expected.json and from the first backend.`;
 
 interface Case {
   name: string;
@@ -72,8 +74,13 @@ async function main(): Promise<void> {
       backends: { type: "string", default: "wasm,webgpu" },
       fixtures: { type: "string", default: "test/fixtures/parity" },
       out: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const backends = values.backends!.split(",").filter((b) => b !== "");
   const fixtures = resolve(values.fixtures!);
   const expected = new Map<string, { reference: string; cases: Case[] }>();

@@ -22,6 +22,9 @@ import { learningRate, type ScheduleOptions } from "../../src/train/schedule.js"
 import { deviceInfo, finish, intOption, median, report, startBackend } from "./common.js";
 
 const LOG_EVERY = 5;
+const USAGE = `usage: node dist/bench/gpu/train-strategies.js [--backend webgpu] [--dataset xquad-r|mlqa-r]
+  [--samplers x-x,x-y,hybrid] [--steps 30] [--batch-size 32] [--lr 1e-4] [--seed 42] [--out FILE.json]
+A short training run of the mini encoder per batching strategy: losses and ms/step.`;
 
 interface RunOptions {
   readonly steps: number;
@@ -108,8 +111,13 @@ async function main(): Promise<void> {
       lr: { type: "string", default: "1e-4" },
       seed: { type: "string" },
       out: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const dataset = values.dataset!;
   if (!isDatasetName(dataset)) throw new Error(`--dataset: '${dataset}' is not xquad-r or mlqa-r`);
   const lr = Number(values.lr);

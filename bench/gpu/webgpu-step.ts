@@ -32,6 +32,10 @@ import { deviceInfo, finish, fullBatch, intOption, median, report, startBackend 
 const XLMR_BASE: EncoderConfig = { ...MINI_CONFIG, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072 };
 const CONFIGS: Readonly<Record<string, EncoderConfig>> = { base: XLMR_BASE, mini: { ...MINI_CONFIG, vocabSize: 32000 } };
 const LEARNING_RATE = 2e-5;
+const USAGE = `usage: node dist/bench/gpu/webgpu-step.js [--backend webgpu] [--config base|mini] [--batch 100]
+  [--query-tokens 32] [--passage-tokens 128] [--embed-batch 100] [--embed-tokens 128]
+  [--steps 3] [--warmup 1] [--embed-reps 5] [--seed 1] [--out FILE.json]
+One AdamW training step and forward throughput of an XLM-R-base-sized random encoder (bench/gpu/torch_step.py measures PyTorch alike).`;
 
 type Batch = ReturnType<typeof fullBatch>;
 
@@ -50,8 +54,13 @@ async function main(): Promise<void> {
       "embed-reps": { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const config = CONFIGS[values.config!];
   if (config === undefined) throw new Error(`--config: '${values.config}' is not one of ${Object.keys(CONFIGS).join(", ")}`);
   const batch = intOption("batch", values.batch, 100);

@@ -326,6 +326,8 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
   if (flags.seed !== undefined) modelSeed = flagInteger("seed", flags.seed, 0);
   if (flags.backend !== undefined) backend = backendName(flags.backend, (msg) => { throw new RangeError(`--backend: ${msg}`); });
   sampler = applySamplerFlags(sampler, { sampler: flags.sampler, alpha: flags.alpha, batchSize: flags.batchSize, seed: flags.seed });
+  // α means nothing to x-x and x-y; one canonical value keeps equal runs' configs equal.
+  if (sampler.name !== "hybrid") sampler = { ...sampler, alpha: DEFAULT_SAMPLER_CONFIG.alpha };
   if (outputDir.trim() === "") fail(`outputDir must not be empty`);
 
   const config: RunConfig = {
@@ -356,6 +358,16 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
     fail(`earlyStopping.patience needs validation: set validateEvery > 0 and data.validationFraction > 0`);
   }
   return config;
+}
+
+/**
+ * The config as a run directory's config.json holds it (before `provenance` is added): as
+ * resolved, except that a non-hybrid sampler has no `alpha`, which the sampler section refuses for
+ * it, so the file reads back (as --config, or in `hybrid-ir batches`) to the same config.
+ */
+export function runConfigToJson(config: RunConfig): Record<string, unknown> {
+  const { alpha, ...sampler } = config.sampler;
+  return { ...config, sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler };
 }
 
 /** Warm-up in whole steps: `warmupSteps`, or `warmupRatio · steps` rounded. */

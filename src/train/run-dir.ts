@@ -22,7 +22,7 @@ import { DataError } from "../data/errors.js";
 import { packageRoot } from "../paths.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
-import type { RunConfig } from "./config.js";
+import { runConfigToJson, type RunConfig } from "./config.js";
 
 export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
@@ -121,7 +121,7 @@ export class RunDir {
   }
 
   async writeConfig(config: RunConfig, provenance: Provenance): Promise<void> {
-    await writeFileAtomic(this.configPath, JSON.stringify({ ...config, provenance }, null, 2) + "\n");
+    await writeFileAtomic(this.configPath, JSON.stringify({ ...runConfigToJson(config), provenance }, null, 2) + "\n");
   }
 
   /** The config.json as written: the resolved config (with its `provenance`), unvalidated. */

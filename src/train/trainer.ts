@@ -23,6 +23,7 @@ import { loadDataset } from "../data/lareqa.js";
 import { readVerified } from "../data/manifest.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EvaluationResult } from "../eval/result.js";
+import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";
@@ -52,7 +53,7 @@ import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
-import { evaluateOnBenchmark, validationBatches, validationLoss, type EncodedPairs } from "./validation.js";
+import { evaluateOnBenchmark, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
 export interface StepInfo {
@@ -123,9 +124,10 @@ export type RunResults = EvaluationResult & {
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const showProgress = options.progress ?? process.stderr.isTTY === true;
   const print = options.log ?? ((line: string) => console.log(line));
-  // A log line first clears the progress bar's line, which the bar redraws at its next update.
+  // While the training bar is drawn, a log line first clears it; the bar redraws at its next update.
+  let barDrawn = false;
   const log = (line: string) => {
-    if (showProgress && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    if (barDrawn && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     print(line);
   };
   const backend = await initBackend(config.backend, log);
@@ -149,19 +151,14 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
   let model = await buildModel(config, data.corpus, encoderOptions);
   const resumeFrom = options.resume && (await run.hasCheckpoint("last")) ? run.checkpointPath("last") : null;
-  let progress: TrainerProgress = {
-    step: 0,
-    sampler: sampler.state(),
-    bestValLoss: null,
-    bestStep: null,
-    badValidations: 0,
-    lastValidationStep: null,
-  };
+  const progress: TrainerProgress =
+    resumeFrom === null
+      ? { step: 0, sampler: sampler.state(), bestValLoss: null, bestStep: null, badValidations: 0, lastValidationStep: null }
+      : await readTrainerProgress(resumeFrom);
   if (resumeFrom !== null) {
     const fresh = model;
     model = await loadCheckpointModel(resumeFrom, fresh, encoderOptions);
     fresh.dispose();
-    progress = await readTrainerProgress(resumeFrom);
     sampler.restore(progress.sampler);
   }
   const lossFn = new InfoNceLoss({ scale: config.loss.scale, symmetric: config.loss.symmetric });
@@ -210,15 +207,15 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const batches = endless(sampler);
   let interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
-  let lastLoss = NaN;
+  let recent = { loss: NaN, pairsPerSec: NaN }; // smoothed over ~10 steps, for the progress bar
   const started = performance.now();
   const startStep = step;
   const bar: Progress | null = showProgress
-      ? progressBar("train", config.steps, process.stderr, {
-          initial: step,
-          status: () => `loss ${lastLoss.toFixed(4)} ${(interval.pairs / Math.max(interval.seconds, 1e-9)).toFixed(1)} pairs/s`,
-        })
-      : null;
+    ? progressBar("train", config.steps, process.stderr, {
+        initial: step,
+        status: () => `loss ${recent.loss.toFixed(4)} ${recent.pairsPerSec.toFixed(1)} pairs/s`,
+      })
+    : null;
 
   // The untrained model's validation loss: the baseline every later one is compared with.
   if (validating && step === 0 && lastValidationStep === null) await validate();
@@ -249,13 +246,15 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     optimizer.step(clipped.grads, lr);
     tf.dispose(clipped.grads);
     step += 1;
-    lastLoss = loss;
+    const seconds = (performance.now() - t0) / 1000;
+    const smooth = (old: number, x: number) => (Number.isNaN(old) ? x : 0.9 * old + 0.1 * x);
+    recent = { loss: smooth(recent.loss, loss), pairsPerSec: smooth(recent.pairsPerSec, batch.pairs.length / seconds) };
 
     interval.loss += loss;
     interval.gradNorm += clipped.norm;
     interval.steps += 1;
     interval.pairs += batch.pairs.length;
-    interval.seconds += (performance.now() - t0) / 1000;
+    interval.seconds += seconds;
     if (step % config.logEvery === 0 || step === config.steps) {
       const line = {
         type: "train" as const,
@@ -291,10 +290,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     }
     if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await save("last");
     bar?.update(step);
+    barDrawn = bar !== null;
     options.onStep?.({ step, loss, gradNorm: clipped.norm, lr, numTensors: tf.memory().numTensors, model });
     if (status === "early-stopped") break;
   }
   bar?.finish(step);
+  barDrawn = false;
   if (step > startStep) {
     const seconds = (performance.now() - started) / 1000;
     log(`trained steps ${startStep + 1}-${step} in ${seconds.toFixed(1)} s (${(seconds / (step - startStep)).toFixed(2)} s/step)`);
@@ -331,27 +332,14 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   optimizer.dispose();
   let evaluation: RunResults | null = null;
   if (data.benchmark !== null && config.eval !== null) {
-    const useBest = bestStep !== null && bestStep !== step;
-    const evalModel = useBest ? await loadCheckpointModel(run.checkpointPath("best"), model, encoderOptions) : model;
-    const checkpoint: CheckpointName = bestStep !== null ? "best" : "last";
-    log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${useBest ? bestStep : step})`);
-    const phaseBar = new Map<string, Progress>();
-    const measured = await evaluateOnBenchmark(evalModel, data.benchmark, {
-      maxQueryLength: config.maxQueryLength,
-      maxPassageLength: config.maxPassageLength,
-      queryPrefix: config.prefixes.query,
-      passagePrefix: config.prefixes.passage,
-      withContext: config.data.withContext,
-      batchSize: config.eval.batchSize,
-      onProgress: (phase, done, total) => {
-        // Unlike training (one log line per interval), the benchmark would be silent for minutes:
-        // its bars show unless turned off (on a non-terminal they print a line every few seconds).
-        if (options.progress === false) return;
-        if (!phaseBar.has(phase)) phaseBar.set(phase, progressBar(phase.padEnd(10), total));
-        phaseBar.get(phase)!.update(done);
-        if (done === total) phaseBar.get(phase)!.finish();
-      },
-    });
+    // The model in memory is the best one unless validation found a better earlier step.
+    const checkpoint: CheckpointName = bestStep === null ? "last" : "best";
+    const checkpointStep = bestStep ?? step;
+    const evalModel = checkpointStep === step ? model : await loadCheckpointModel(run.checkpointPath("best"), model, encoderOptions);
+    log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
+    // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
+    // bars show unless turned off; on a non-terminal they print a line every few seconds.
+    const measured = await evaluateOnBenchmark(evalModel, data.benchmark, benchmarkOptions(config, config.eval.batchSize, options.progress !== false));
     if (evalModel !== model) evalModel.dispose();
     evaluation = {
       dataset: config.eval.dataset,
@@ -362,7 +350,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         sampler: config.sampler,
         steps: step,
         checkpoint,
-        checkpointStep: useBest ? (bestStep as number) : step,
+        checkpointStep,
         bestValLoss,
         gitCommit: provenance.gitCommit,
       },
@@ -373,6 +361,25 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   }
   model.dispose();
   return result(evaluation);
+}
+
+/** How the benchmark is encoded: the run's lengths, prefixes and context; a progress bar per phase if `bars`. */
+function benchmarkOptions(config: RunConfig, batchSize: number, bars: boolean): BenchmarkOptions {
+  const shown = new Map<string, Progress>();
+  return {
+    maxQueryLength: config.maxQueryLength,
+    maxPassageLength: config.maxPassageLength,
+    queryPrefix: config.prefixes.query,
+    passagePrefix: config.prefixes.passage,
+    withContext: config.data.withContext,
+    batchSize,
+    onProgress: (phase, done, total) => {
+      if (!bars) return;
+      if (!shown.has(phase)) shown.set(phase, progressBar(phase.padEnd(10), total));
+      shown.get(phase)!.update(done);
+      if (done === total) shown.get(phase)!.finish();
+    },
+  };
 }
 
 /** "xquad-r: mono mAP 0.412 | cross mAP 0.201 | multi mAP 0.153 | rank distance 812.3". */
@@ -453,10 +460,7 @@ async function loadRunData(config: RunConfig, log: (line: string) => void): Prom
   }
   const corpus: string[] = [];
   for (const r of all) corpus.push(r.query, r.positive, ...(withContext && r.context ? [r.context] : []));
-  if (benchmark !== null) {
-    for (const q of benchmark.questions) corpus.push(q.text);
-    for (const c of benchmark.candidates) corpus.push(c.text, ...(withContext ? [c.context] : []));
-  }
+  if (benchmark !== null) corpus.push(...datasetTexts(benchmark, withContext));
   return { records: split.train, validation: split.validation, benchmark, corpus };
 }
 
@@ -493,10 +497,10 @@ async function createMini(arch: MiniArchitecture, corpus: readonly string[], see
   });
 }
 
-/** A run continues only under the config it started with. */
+/** A run continues only under the config it started with (wherever its directory has moved since). */
 async function checkResumedConfig(run: RunDir, config: RunConfig): Promise<void> {
   const saved = resolveRunConfig(await run.readConfigJson(), run.configPath);
-  const differences = configDifferences(saved, config);
+  const differences = configDifferences(saved, config).filter((key) => key !== "outputDir");
   if (differences.length > 0) {
     throw new DataError(
       run.configPath,

@@ -8,6 +8,7 @@ import { DenseScorer } from "../eval/dense-scorer.js";
 import { evaluate } from "../eval/evaluate.js";
 import type { EvaluationResult } from "../eval/result.js";
 import { taskFromDataset } from "../eval/task.js";
+import { encodeDataset } from "../model/encode-dataset.js";
 import type { EncodedBatch } from "../model/inputs.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { buildPools } from "../sampling/pools.js";
@@ -87,15 +88,8 @@ export interface BenchmarkOptions {
  */
 export async function evaluateOnBenchmark(model: SentenceEncoder, ds: RetrievalDataset, options: BenchmarkOptions): Promise<EvaluationResult> {
   const progress = options.onProgress;
-  const questions = await model.embed(
-    ds.questions.map((q) => ({ text: q.text })),
-    { batchSize: options.batchSize, maxLength: options.maxQueryLength, prefix: options.queryPrefix, onProgress: (d, t) => progress?.("questions", d, t) },
-  );
-  const candidates = await model.embed(
-    ds.candidates.map((c) => ({ text: c.text, context: options.withContext ? c.context : undefined })),
-    { batchSize: options.batchSize, maxLength: options.maxPassageLength, prefix: options.passagePrefix, onProgress: (d, t) => progress?.("candidates", d, t) },
-  );
-  const scorer = new DenseScorer(questions, candidates, model.dim);
+  const { questions, candidates } = await encodeDataset(model, ds, { ...options, onProgress: (part, done, total) => progress?.(part, done, total) });
+  const scorer = new DenseScorer(questions.data, candidates.data, model.dim);
   try {
     return await evaluate(taskFromDataset(ds), scorer, { onProgress: (d, t) => progress?.("scoring", d, t) });
   } finally {

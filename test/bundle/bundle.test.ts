@@ -1,7 +1,8 @@
 /**
  * The offline bundle end to end: build it (scripts/bundle.ts), unpack it with tar outside the
  * repository, and run the CLI from the unpacked folder with a PATH whose `node` is a trap, so
- * only the bundled Node and the bundled node_modules can serve. ~25 s on 2 cores.
+ * only the bundled Node and the bundled node_modules can serve. ~45 s on 2 cores, most of it
+ * building the archive.
  *
  * HYBRID_IR_BUNDLE=path/to/hybrid-ir-…-linux-x64.tar.gz reuses an archive built earlier (e.g. by
  * `npm run bundle`) instead of building one.

@@ -11,6 +11,7 @@ import {
   DEFAULT_RUN_CONFIG,
   readRunConfig,
   resolveRunConfig,
+  runConfigToJson,
   scheduleOf,
   warmupStepsOf,
 } from "../../src/train/config.js";
@@ -126,7 +127,12 @@ describe("resolveRunConfig", () => {
 
   test("a run's config.json (resolved config + provenance) resolves to the same config", () => {
     const c = resolveRunConfig({ ...MINIMAL, steps: 77, sampler: { name: "x-y" } }, FILE, { seed: "4" }, "/work");
-    const written = JSON.parse(JSON.stringify({ ...c, provenance: { gitCommit: "abc", backend: "wasm" } }));
+    assert.equal(c.sampler.alpha, 0.5, "one canonical α for samplers that do not use it");
+    const written = JSON.parse(JSON.stringify({ ...runConfigToJson(c), provenance: { gitCommit: "abc", backend: "wasm" } }));
+    assert.equal(written.sampler.alpha, undefined, "which config.json leaves out, as the sampler section refuses it");
+    assert.deepEqual(resolveRunConfig(written, "/x.json", { sampler: "hybrid", alpha: "0.3" }).sampler.alpha, 0.3);
+    const hybridFromFlag = resolveRunConfig({ ...MINIMAL, sampler: { name: "hybrid", alpha: 0.7 } }, FILE, { sampler: "x-x" });
+    assert.equal(hybridFromFlag.sampler.alpha, 0.5);
     const again = resolveRunConfig(written, "/work/runs/exp/config.json");
     assert.deepEqual(again, c);
     assert.deepEqual(configDifferences(again, c), []);
