@@ -36,6 +36,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/compute/backend.js";
 import { installWasmKernels, uninstallWasmKernels } from "../src/compute/wasm-kernels.js";
 import { Encoder } from "../src/model/encoder.js";
+import { MINI_CONFIG } from "../src/model/presets.js";
 import { l2Normalize, meanPool } from "../src/model/pooling.js";
 import { infoNceLoss } from "../src/train/loss.js";
 import { AdamW, clipByGlobalNorm } from "../src/train/optimizer.js";
@@ -43,20 +44,7 @@ import type { EncoderConfig, NamedTensor } from "../src/model/types.js";
 import { encoderWeightSpec } from "../src/model/weight-spec.js";
 import { mulberry32, randomInt, randomNormal, type Random } from "../src/util/random.js";
 
-const MINI: EncoderConfig = {
-  modelType: "xlm-roberta",
-  family: "xlm-roberta",
-  vocabSize: 32000,
-  hiddenSize: 256,
-  numLayers: 4,
-  numHeads: 4,
-  intermediateSize: 1024,
-  maxPositionEmbeddings: 514,
-  typeVocabSize: 1,
-  layerNormEps: 1e-5,
-  padTokenId: 1,
-  hiddenAct: "gelu",
-};
+const MINI: EncoderConfig = { ...MINI_CONFIG, vocabSize: 32000 };
 /** xlm-roberta-base's shape (random weights): 278M parameters, 192M of them the embedding table. */
 const BASE: EncoderConfig = { ...MINI, vocabSize: 250002, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072 };
 const CONFIGS = { mini: MINI, base: BASE } as const;

@@ -2,7 +2,6 @@
  * Encoder weights on disk: `model.safetensors` (or a sharded `model.safetensors.index.json`)
  * in a Hugging Face model directory, validated against the weight spec of its config.
  */
-import { access } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { DataError } from "../data/errors.js";
 import { readJsonFile } from "./config.js";
@@ -10,6 +9,7 @@ import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "./safe
 import type { TensorEntry } from "./safetensors.js";
 import type { EncoderConfig, NamedTensor, WeightMap } from "./types.js";
 import { encoderWeightSpec, IGNORED_WEIGHTS } from "./weight-spec.js";
+import { pathExists } from "../util/fs.js";
 
 export const WEIGHTS_NAME = "model.safetensors";
 export const WEIGHTS_INDEX_NAME = "model.safetensors.index.json";
@@ -44,14 +44,6 @@ export function safetensorsConversionCommand(dir: string, library: "transformers
     : `python -c "from sentence_transformers import SentenceTransformer; SentenceTransformer(${d}).save(${d}, safe_serialization=True)"`;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every tensor of the checkpoint, by name, with the file holding it. */
 interface Located {
@@ -62,16 +54,16 @@ interface Located {
 /** Which file(s) hold the weights; DataErrors for the cases we cannot read, saying what to do. */
 async function locate(dir: string): Promise<{ describe: string; tensors: Map<string, Located> }> {
   const single = join(dir, WEIGHTS_NAME);
-  if (await exists(single)) {
+  if (await pathExists(single)) {
     const header = await readSafetensorsHeader(single);
     return { describe: single, tensors: new Map([...header.entries].map(([n, entry]) => [n, { file: single, entry }])) };
   }
   const index = join(dir, WEIGHTS_INDEX_NAME);
-  if (await exists(index)) return { describe: index, tensors: await locateSharded(dir, index) };
+  if (await pathExists(index)) return { describe: index, tensors: await locateSharded(dir, index) };
 
   const torchFiles = ["pytorch_model.bin", "pytorch_model.bin.index.json"];
   const found = [];
-  for (const f of torchFiles) if (await exists(join(dir, f))) found.push(f);
+  for (const f of torchFiles) if (await pathExists(join(dir, f))) found.push(f);
   if (found.length > 0) {
     throw new DataError(
       single,

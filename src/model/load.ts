@@ -4,7 +4,7 @@
  */
 import type { EncoderOptions } from "./encoder.js";
 import type { ResolveModelOptions } from "./hub.js";
-import { createMiniEncoder } from "./mini.js";
+import { createMiniEncoder, type MiniArchitecture } from "./mini.js";
 import { isModelPresetName, MODEL_PRESETS } from "./presets.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "./sentence-encoder.js";
 
@@ -21,6 +21,8 @@ export interface LoadModelOptions {
   readonly seed?: number;
   readonly hub?: ResolveModelOptions;
   readonly encoder?: EncoderOptions;
+  /** `mini` only: other sizes than the preset's. */
+  readonly miniArchitecture?: MiniArchitecture;
 }
 
 export async function loadModel(ref: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -28,7 +30,12 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
     const preset = MODEL_PRESETS[ref];
     const model =
       preset.source === "random"
-        ? await createMiniEncoder({ corpus: options.corpus?.() ?? [], seed: options.seed, encoder: options.encoder })
+        ? await createMiniEncoder({
+            corpus: options.corpus?.() ?? [],
+            seed: options.seed,
+            encoder: options.encoder,
+            architecture: options.miniArchitecture,
+          })
         : await loadSentenceEncoder(preset.source, { hub: options.hub, encoder: options.encoder });
     return { model, queryPrefix: preset.queryPrefix, passagePrefix: preset.passagePrefix };
   }

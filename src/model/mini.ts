@@ -6,19 +6,19 @@
  * A word-embedding row is drawn from a generator seeded by (seed, original XLM-R id), so the
  * same token gets the same initial vector whatever corpus the vocabulary was trimmed to.
  */
+import { basename, dirname } from "node:path";
 import { readVerified } from "../data/manifest.js";
 import { decodeTokenizerJson, tokenizerFromJson } from "../tokenize/hf-tokenizer.js";
+import { trimTokenizerJson } from "../tokenize/trim-vocab.js";
 import type { TokenizerJson } from "../tokenize/types.js";
 import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";
 import { mulberry32, randomNormal, type Random } from "../util/random.js";
-import { dirname, basename } from "node:path";
+import type { EncoderOptions } from "./encoder.js";
 import { MINI_CONFIG } from "./presets.js";
 import { SentenceEncoder } from "./sentence-encoder.js";
-import { trimTokenizerJson } from "../tokenize/trim-vocab.js";
 import { usedTokenIds, WORD_EMBEDDINGS } from "./trim.js";
 import type { EncoderConfig, NamedTensor } from "./types.js";
 import { encoderWeightSpec } from "./weight-spec.js";
-import type { EncoderOptions } from "./encoder.js";
 
 const INIT_STD = 0.02;
 
@@ -54,11 +54,20 @@ export function randomWeights(config: EncoderConfig, seed: number, rowSeed: (row
   return weights;
 }
 
+/** Sizes that override `MINI_CONFIG` (e.g. 2 layers × 128 for runs that must fit minutes). */
+export interface MiniArchitecture {
+  readonly layers: number;
+  readonly hidden: number;
+  readonly heads: number;
+  readonly intermediate: number;
+}
+
 export interface MiniOptions {
   /** Texts whose pieces the vocabulary keeps (training and evaluation text). */
   readonly corpus: Iterable<string>;
   readonly seed?: number;
   readonly encoder?: EncoderOptions;
+  readonly architecture?: MiniArchitecture;
 }
 
 async function vendoredTokenizerJson(): Promise<TokenizerJson> {
@@ -72,7 +81,13 @@ export async function createMiniEncoder(options: MiniOptions): Promise<SentenceE
   const full = await vendoredTokenizerJson();
   const used = usedTokenIds(tokenizerFromJson(full, defaultXlmrTokenizerPath()), options.corpus);
   const trimmed = trimTokenizerJson(full, used);
-  const config: EncoderConfig = { ...MINI_CONFIG, vocabSize: trimmed.oldIds.length, padTokenId: trimmed.newIdOf[MINI_CONFIG.padTokenId] };
+  const arch = options.architecture;
+  const config: EncoderConfig = {
+    ...MINI_CONFIG,
+    ...(arch ? { numLayers: arch.layers, hiddenSize: arch.hidden, numHeads: arch.heads, intermediateSize: arch.intermediate } : {}),
+    vocabSize: trimmed.oldIds.length,
+    padTokenId: trimmed.newIdOf[MINI_CONFIG.padTokenId],
+  };
   const weights = randomWeights(config, options.seed ?? 0, (row) => trimmed.oldIds[row]);
   return new SentenceEncoder({
     config,

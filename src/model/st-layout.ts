@@ -3,7 +3,7 @@
  * Normalize?) as plain data, read from and written to the folder layout sentence-transformers
  * uses, so a model trained here loads with `SentenceTransformer(dir)` and vice versa.
  */
-import { access, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, normalize as normalizePath, isAbsolute } from "node:path";
 import { DataError } from "../data/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -11,6 +11,7 @@ import { safetensorsConversionCommand } from "./checkpoint.js";
 import { readEncoderConfig, readJsonFile } from "./config.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import type { NamedTensor } from "./types.js";
+import { pathExists } from "../util/fs.js";
 
 export type PoolingMode = "cls" | "mean" | "max";
 export type DenseActivation = "tanh" | "identity";
@@ -116,14 +117,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
@@ -162,7 +155,7 @@ function parseModules(json: unknown, file: string): ModuleEntry[] {
 async function readTransformerSettings(dir: string): Promise<{ maxSeqLength?: number; doLowerCase?: boolean }> {
   for (const name of TRANSFORMER_CONFIG_NAMES) {
     const file = join(dir, name);
-    if (!(await exists(file))) continue;
+    if (!(await pathExists(file))) continue;
     const json = await readJsonFile(file);
     if (!isRecord(json)) throw new DataError(file, "must hold a JSON object");
     const { max_seq_length: max, do_lower_case: lower } = json;
@@ -224,7 +217,7 @@ async function readDense(modelDir: string, path: string, poolingDim: number): Pr
   }
 
   const weights = join(dir, "model.safetensors");
-  if (!(await exists(weights)) && (await exists(join(dir, "pytorch_model.bin")))) {
+  if (!(await pathExists(weights)) && (await pathExists(join(dir, "pytorch_model.bin")))) {
     throw new DataError(
       weights,
       `is missing: the Dense module ships only pytorch_model.bin, and hybrid-ir reads safetensors only. Convert the model with\n` +
@@ -259,8 +252,8 @@ async function readDense(modelDir: string, path: string, poolingDim: number): Pr
  */
 export async function readSentenceModelSpec(dir: string): Promise<SentenceModelSpec> {
   const modulesFile = join(dir, MODULES_NAME);
-  if (!(await exists(modulesFile))) {
-    if (!(await exists(join(dir, "config.json")))) {
+  if (!(await pathExists(modulesFile))) {
+    if (!(await pathExists(join(dir, "config.json")))) {
       throw new DataError(modulesFile, "is missing, and so is config.json: not a sentence-transformers or Hugging Face model directory");
     }
     const config = await readEncoderConfig(dir);

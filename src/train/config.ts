@@ -19,6 +19,7 @@
  * }
  * const config = await readRunConfig("configs/offline-mini-hybrid.json", { steps: "50" });
  */
+import type { MiniArchitecture } from "../model/mini.js";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import type { BackendName } from "../compute/backend.js";
@@ -30,12 +31,7 @@ import { applySamplerFlags, DEFAULT_SAMPLER_CONFIG, samplerConfigFromJson, type 
 import { SCHEDULES, type ScheduleName, type ScheduleOptions } from "./schedule.js";
 
 /** The `mini` architecture, to train smaller (tests, quick sweeps) than the preset's 4 × 256. */
-export interface MiniArchitecture {
-  readonly layers: number;
-  readonly hidden: number;
-  readonly heads: number;
-  readonly intermediate: number;
-}
+export type { MiniArchitecture };
 
 export interface ModelSection {
   /** A preset (`mini`, `xlm-r-base`, `labse`), a local sentence-transformers directory, or a hub id. */

@@ -15,7 +15,7 @@
  * opening the directory again puts the latter back.
  */
 import { execFile } from "node:child_process";
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DataError } from "../data/errors.js";
@@ -23,6 +23,7 @@ import { packageRoot } from "../paths.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
 import { runConfigToJson, type RunConfig } from "./config.js";
+import { pathExists } from "../util/fs.js";
 
 export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
@@ -155,7 +156,7 @@ export class RunDir {
   }
 
   async hasCheckpoint(name: CheckpointName): Promise<boolean> {
-    return exists(join(this.checkpointPath(name), TRAINER_STATE_NAME));
+    return pathExists(join(this.checkpointPath(name), TRAINER_STATE_NAME));
   }
 
   /**
@@ -170,9 +171,9 @@ export class RunDir {
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     await write(tmp);
-    if (!(await exists(join(tmp, TRAINER_STATE_NAME)))) throw new Error(`checkpoint ${name}: the writer left no ${TRAINER_STATE_NAME}`);
+    if (!(await pathExists(join(tmp, TRAINER_STATE_NAME)))) throw new Error(`checkpoint ${name}: the writer left no ${TRAINER_STATE_NAME}`);
     await rm(old, { recursive: true, force: true });
-    if (await exists(final)) await rename(final, old);
+    if (await pathExists(final)) await rename(final, old);
     await rename(tmp, final);
     await rm(old, { recursive: true, force: true });
   }
@@ -187,7 +188,7 @@ export class RunDir {
     for (const name of ["last", "best"] as const) {
       const old = join(root, `.old-${name}`);
       const final = this.checkpointPath(name);
-      if (!(await exists(final)) && (await exists(join(old, TRAINER_STATE_NAME)))) await rename(old, final);
+      if (!(await pathExists(final)) && (await pathExists(join(old, TRAINER_STATE_NAME)))) await rename(old, final);
       await rm(old, { recursive: true, force: true });
       await rm(join(root, `.tmp-${name}`), { recursive: true, force: true });
     }
@@ -222,14 +223,6 @@ export async function currentProvenance(backend: string): Promise<Provenance> {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One run's headline numbers, for printing runs side by side. */
 export interface RunSummary {

@@ -16,27 +16,18 @@
  * as one never interrupted. With dropout > 0 it does not: tfjs's dropout masks are unseeded.
  */
 import * as tf from "@tensorflow/tfjs";
-import { dirname, basename } from "node:path";
 import { initBackend } from "../compute/backend.js";
 import { DataError } from "../data/errors.js";
 import { loadDataset } from "../data/lareqa.js";
-import { readVerified } from "../data/manifest.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";
-import { randomWeights } from "../model/mini.js";
-import { MINI_CONFIG } from "../model/presets.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
-import { usedTokenIds } from "../model/trim.js";
-import type { EncoderConfig } from "../model/types.js";
 import { buildPools, summarizePools } from "../sampling/pools.js";
 import { createSampler, type Batch, type BatchSampler } from "../sampling/sampler.js";
-import { decodeTokenizerJson, tokenizerFromJson } from "../tokenize/hf-tokenizer.js";
-import { trimTokenizerJson } from "../tokenize/trim-vocab.js";
-import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";
 import { readTrainingJsonl, type TrainingRecord } from "../train-data/format.js";
 import { fromRetrievalDataset } from "../train-data/from-squad.js";
 import { checkContamination, describeContamination, splitByArticle } from "../train-data/split.js";
@@ -48,7 +39,7 @@ import {
   writeCheckpoint,
   type TrainerProgress,
 } from "./checkpoint-state.js";
-import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type MiniArchitecture, type RunConfig } from "./config.js";
+import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
@@ -464,37 +455,10 @@ async function loadRunData(config: RunConfig, log: (line: string) => void): Prom
   return { records: split.train, validation: split.validation, benchmark, corpus };
 }
 
-/** The run's model before training: a preset, directory or hub id, or `mini` with its architecture overridden. */
+/** The run's model before training: a preset (with `mini`'s sizes overridable), directory or hub id. */
 async function buildModel(config: RunConfig, corpus: readonly string[], encoder: EncoderOptions): Promise<SentenceEncoder> {
-  if (config.model.ref === "mini" && config.model.mini !== null) return createMini(config.model.mini, corpus, config.model.seed, encoder);
-  return (await loadModel(config.model.ref, { corpus: () => corpus, seed: config.model.seed, encoder })).model;
-}
-
-/**
- * `mini` (model/mini.ts) with another architecture: the same tokenizer trimming, initialisation
- * and per-token row seeds, only the sizes differ.
- */
-async function createMini(arch: MiniArchitecture, corpus: readonly string[], seed: number, encoder: EncoderOptions): Promise<SentenceEncoder> {
-  const path = defaultXlmrTokenizerPath();
-  const bytes = (await readVerified(dirname(path), [basename(path)])).get(basename(path))!;
-  const full = await decodeTokenizerJson(bytes, path);
-  const trimmed = trimTokenizerJson(full, usedTokenIds(tokenizerFromJson(full, path), corpus));
-  const config: EncoderConfig = {
-    ...MINI_CONFIG,
-    vocabSize: trimmed.oldIds.length,
-    padTokenId: trimmed.newIdOf[MINI_CONFIG.padTokenId],
-    numLayers: arch.layers,
-    hiddenSize: arch.hidden,
-    numHeads: arch.heads,
-    intermediateSize: arch.intermediate,
-  };
-  return new SentenceEncoder({
-    config,
-    weights: randomWeights(config, seed, (row) => trimmed.oldIds[row]),
-    tokenizerJson: trimmed.json,
-    spec: { transformerPath: "", maxSeqLength: 128, pooling: { mode: "mean", dim: config.hiddenSize }, normalize: true },
-    encoderOptions: encoder,
-  });
+  const options = { corpus: () => corpus, seed: config.model.seed, encoder, miniArchitecture: config.model.mini ?? undefined };
+  return (await loadModel(config.model.ref, options)).model;
 }
 
 /** A run continues only under the config it started with (wherever its directory has moved since). */
