@@ -25,11 +25,12 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
   const fmt = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`);
   const line = (done: number) => {
     const elapsed = (Date.now() - start) / 1000;
-    const rate = (done - initial) / Math.max(elapsed, 1e-9);
-    const eta = done > initial ? (total - done) / rate : NaN;
+    // Under half a second the rate is noise (the first batch can look like billions per second).
+    const rate = elapsed >= 0.5 ? (done - initial) / elapsed : NaN;
+    const eta = done > initial && Number.isFinite(rate) ? (total - done) / rate : NaN;
     const frac = total > 0 ? done / total : 1;
     const bar = "█".repeat(Math.round(frac * 24)).padEnd(24, "░");
-    return `${label} ${bar} ${done}/${total} ${(frac * 100).toFixed(0)}% ${rate.toFixed(rate >= 10 ? 0 : 2)}/s elapsed ${fmt(elapsed)} ETA ${Number.isFinite(eta) ? fmt(eta) : "?"}${status()}`;
+    return `${label} ${bar} ${done}/${total} ${(frac * 100).toFixed(0)}% ${Number.isFinite(rate) ? rate.toFixed(rate >= 10 ? 0 : 2) : "?"}/s elapsed ${fmt(elapsed)} ETA ${Number.isFinite(eta) ? fmt(eta) : "?"}${status()}`;
   };
   return {
     update(done) {
