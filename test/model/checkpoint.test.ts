@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { describe, test } from "node:test";
 import { readEncoderWeights, writeEncoderWeights } from "../../src/model/checkpoint.js";
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors.js";
 import type { EncoderConfig, NamedTensor } from "../../src/model/types.js";
 import { encoderWeightSpec } from "../../src/model/weight-spec.js";
+import { freshDirs, rejectsData } from "./helpers.js";
 
 const TINY: EncoderConfig = {
   modelType: "bert",
@@ -43,29 +42,9 @@ function assertSameWeights(actual: ReadonlyMap<string, NamedTensor>, expected: R
   }
 }
 
-function rejectsData(promise: Promise<unknown>, file: string, ...res: RegExp[]): Promise<void> {
-  return assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    assert.equal(err.file, file);
-    for (const re of res) assert.match(err.message, re);
-    return true;
-  });
-}
 
 describe("encoder checkpoint", () => {
-  let root: string;
-  let count = 0;
-  const freshDir = async () => {
-    const dir = join(root, `m${count++}`);
-    await mkdir(dir);
-    return dir;
-  };
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), "checkpoint-"));
-  });
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const freshDir = freshDirs("checkpoint-");
 
   test("write → read gives identical weights, stored under bare names", async () => {
     const dir = await freshDir();
@@ -138,7 +117,8 @@ describe("encoder checkpoint", () => {
       /holds only pytorch_model\.bin, and hybrid-ir reads safetensors only/,
       /AutoModel\.from_pretrained\(.*\)\.save_pretrained\(.*, safe_serialization=True\)/,
     );
-    await rejectsData(readEncoderWeights(await freshDir(), TINY), join(root, `m${count - 1}`, "model.safetensors"), /is missing/);
+    const empty = await freshDir();
+    await rejectsData(readEncoderWeights(empty, TINY), join(empty, "model.safetensors"), /is missing/);
   });
 
   test("a sharded checkpoint is read through its index", async () => {

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { describe, test } from "node:test";
 import { encoderConfigToJson } from "../../src/model/config.js";
 import { readSentenceModelSpec, writeSentenceModelSpec } from "../../src/model/st-layout.js";
 import type { SentenceModelSpec } from "../../src/model/st-layout.js";
 import type { EncoderConfig } from "../../src/model/types.js";
+import { freshDirs, rejectsData } from "./helpers.js";
 
 const TINY: EncoderConfig = {
   modelType: "bert",
@@ -42,29 +41,9 @@ const LABSE_LIKE: SentenceModelSpec = {
 
 const readJson = async (file: string): Promise<unknown> => JSON.parse(await readFile(file, "utf8"));
 
-function rejectsData(promise: Promise<unknown>, file: string, re: RegExp): Promise<void> {
-  return assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    assert.equal(err.file, file);
-    assert.match(err.message, re);
-    return true;
-  });
-}
 
 describe("sentence-transformers layout", () => {
-  let root: string;
-  let count = 0;
-  const freshDir = async () => {
-    const dir = join(root, `m${count++}`);
-    await mkdir(dir);
-    return dir;
-  };
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), "st-layout-"));
-  });
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const freshDir = freshDirs("st-layout-");
 
   test("LaBSE-shaped pipeline: write → read round trip", async () => {
     const dir = await freshDir();
@@ -139,7 +118,8 @@ describe("sentence-transformers layout", () => {
       normalize: false,
       inferred: true,
     });
-    await rejectsData(readSentenceModelSpec(await freshDir()), join(root, `m${count - 1}`, "modules.json"), /is missing, and so is config\.json/);
+    const empty = await freshDir();
+    await rejectsData(readSentenceModelSpec(empty), join(empty, "modules.json"), /is missing, and so is config\.json/);
   });
 
   test("older layouts: flags sentence-transformers defaults, legacy Transformer config names", async () => {
