@@ -58,10 +58,6 @@ LR = 2e-5
 WEIGHT_DECAY = 0.01
 SEED = 1234
 
-CONFIGS = {
-    "base": dict(num_layers=12, hidden_size=768, num_heads=12, intermediate_size=3072, vocab_size=250002),
-    "mini": dict(num_layers=4, hidden_size=256, num_heads=4, intermediate_size=1024, vocab_size=32000),
-}
 # Timed repetitions (after one warm-up) unless --reps says otherwise, for an optimised BLAS and
 # for the reference one: few for the base model, whose training step alone takes about a minute
 # on two threads with OpenBLAS.
@@ -77,38 +73,6 @@ DEFAULT_WARMUP = {("base", "embed"): 1, ("base", "train"): 0, ("mini", "embed"):
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def build(config_name: str, dropout: float, force_own: bool):
-    import torch
-    from torch_encoder import EncoderConfig, TorchEncoder, build_hf_model, random_init_, transformers_version
-
-    cfg = EncoderConfig(family="xlm-roberta", max_position_embeddings=514, type_vocab_size=1,
-                        layer_norm_eps=1e-5, pad_token_id=1, **CONFIGS[config_name])
-    torch.manual_seed(SEED)
-    version = None if force_own else transformers_version()
-    if version is not None:
-        model = build_hf_model(cfg, dropout=dropout, attn_implementation="eager")
-        impl = f"transformers {version} XLMRobertaModel"
-
-        def forward(ids, mask):
-            return model(input_ids=ids, attention_mask=mask).last_hidden_state
-    else:
-        model = random_init_(TorchEncoder(cfg, dropout=dropout), std=0.02)
-        impl = "own-torch-reimplementation (scripts/parity/torch_encoder.py)"
-
-        def forward(ids, mask):
-            return model(ids, mask)
-    return cfg, model, forward, impl
-
-
-def random_batch(cfg, batch: int, tokens: int, gen):
-    import torch
-
-    ids = torch.randint(5, cfg.vocab_size, (batch, tokens), generator=gen)
-    ids[:, 0] = 0  # <s>
-    ids[:, -1] = 2  # </s>
-    return ids, torch.ones_like(ids)
 
 
 def blas_in_use() -> dict:
@@ -152,14 +116,14 @@ def peak_rss_mb() -> float:
 def measure(config_name: str, mode: str, reps: int, warmup: int, force_own: bool) -> dict:
     import torch
     import torch.nn.functional as F
-    from torch_encoder import l2_normalize, mean_pool
+    from torch_encoder import build_random_xlmr, l2_normalize, mean_pool, random_ids
 
     torch.set_num_threads(THREADS)
     blas = blas_in_use()
     load_before = loadavg()
     dropout = 0.1 if mode == "train" else 0.0
     t0 = time.perf_counter()
-    cfg, model, forward, impl = build(config_name, dropout, force_own)
+    cfg, model, forward, impl = build_random_xlmr(config_name, dropout, SEED, force_own=force_own)
     build_s = time.perf_counter() - t0
     params = sum(p.numel() for p in model.parameters())
     gen = torch.Generator().manual_seed(SEED)
@@ -167,7 +131,7 @@ def measure(config_name: str, mode: str, reps: int, warmup: int, force_own: bool
     extra: dict = {}
     if mode == "embed":
         model.eval()
-        ids, mask = random_batch(cfg, BATCH, EMBED_TOKENS, gen)
+        ids, mask = random_ids(cfg, BATCH, EMBED_TOKENS, gen)
         with torch.inference_mode():
             for i in range(reps + warmup):
                 t = time.perf_counter()
@@ -181,8 +145,8 @@ def measure(config_name: str, mode: str, reps: int, warmup: int, force_own: bool
     else:
         model.train()
         opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-        q_ids, q_mask = random_batch(cfg, BATCH, QUERY_TOKENS, gen)
-        p_ids, p_mask = random_batch(cfg, BATCH, PASSAGE_TOKENS, gen)
+        q_ids, q_mask = random_ids(cfg, BATCH, QUERY_TOKENS, gen)
+        p_ids, p_mask = random_ids(cfg, BATCH, PASSAGE_TOKENS, gen)
         labels = torch.arange(BATCH)
         losses = []
         for i in range(reps + warmup):
@@ -215,6 +179,8 @@ def measure(config_name: str, mode: str, reps: int, warmup: int, force_own: bool
 
 
 def main() -> None:
+    from torch_encoder import XLMR_SHAPES
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="mini,base", help="comma-separated: mini, base (default both)")
     ap.add_argument("--modes", default="embed,train", help="comma-separated: embed, train (default both)")
@@ -253,8 +219,8 @@ def main() -> None:
         log("WARNING: torch runs on the netlib reference BLAS here (~4 GFLOP/s); see --blas-dir in --help")
 
     for config_name in [c.strip() for c in args.configs.split(",") if c.strip()]:
-        if config_name not in CONFIGS:
-            raise SystemExit(f"unknown config {config_name!r}; choose from {sorted(CONFIGS)}")
+        if config_name not in XLMR_SHAPES:
+            raise SystemExit(f"unknown config {config_name!r}; choose from {sorted(XLMR_SHAPES)}")
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             if mode not in ("embed", "train"):
                 raise SystemExit(f"unknown mode {mode!r}; choose embed or train")

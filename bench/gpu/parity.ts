@@ -50,14 +50,7 @@ async function runModel(dir: string, cases: readonly Case[]): Promise<Map<string
         c.texts.map((text, i) => ({ text, context: c.text_pairs?.[i] })),
         { maxLength: c.max_length },
       );
-      const shape: [number, number] = [batch.batch, batch.seqLen];
-      const hidden = tf.tidy(() =>
-        st.encoder.forward({
-          inputIds: tf.tensor2d(batch.inputIds, shape, "int32"),
-          attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
-          tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
-        }),
-      );
+      const hidden = st.hiddenStates(batch);
       const emb = st.forward(batch);
       out.set(c.name, { hidden: (await hidden.data()) as Float32Array, embedding: (await emb.data()) as Float32Array });
       tf.dispose([hidden, emb]);

@@ -40,10 +40,6 @@ WEIGHT_DECAY = 0.01
 DROPOUT = 0.1
 SEED = 1234
 
-CONFIGS = {
-    "base": dict(num_layers=12, hidden_size=768, num_heads=12, intermediate_size=3072, vocab_size=250002),
-    "mini": dict(num_layers=4, hidden_size=256, num_heads=4, intermediate_size=1024, vocab_size=32000),
-}
 MODES = ("fp32", "tf32", "bf16")
 
 
@@ -52,36 +48,18 @@ def log(msg: str) -> None:
 
 
 def build(config_name: str, attn: str, device: str):
-    """(config, model, forward(ids, mask) -> last hidden state, impl)."""
-    import torch
-    from torch_encoder import EncoderConfig, TorchEncoder, build_hf_model, random_init_, transformers_version
+    """(config, model on device, forward(ids, mask) -> last hidden state, impl)."""
+    from torch_encoder import build_random_xlmr
 
-    cfg = EncoderConfig(family="xlm-roberta", max_position_embeddings=514, type_vocab_size=1,
-                        layer_norm_eps=1e-5, pad_token_id=1, **CONFIGS[config_name])
-    torch.manual_seed(SEED)
-    version = transformers_version()
-    if version is not None:
-        model = build_hf_model(cfg, dropout=DROPOUT, attn_implementation=attn)
-        impl = f"transformers {version} XLMRobertaModel ({getattr(model.config, '_attn_implementation', attn)} attention)"
-
-        def forward(ids, mask):
-            return model(input_ids=ids, attention_mask=mask).last_hidden_state
-    else:
-        model = random_init_(TorchEncoder(cfg, dropout=DROPOUT), std=0.02)
-        impl = "own-torch-reimplementation (scripts/parity/torch_encoder.py; transformers not installed)"
-
-        def forward(ids, mask):
-            return model(ids, mask)
+    cfg, model, forward, impl = build_random_xlmr(config_name, DROPOUT, SEED, attn=attn)
     return cfg, model.to(device), forward, impl
 
 
 def full_batch(cfg, batch: int, tokens: int, device: str, gen):
-    import torch
+    from torch_encoder import random_ids
 
-    ids = torch.randint(5, cfg.vocab_size, (batch, tokens), generator=gen)
-    ids[:, 0] = 0  # <s>
-    ids[:, -1] = 2  # </s>
-    return ids.to(device), torch.ones_like(ids).to(device)
+    ids, mask = random_ids(cfg, batch, tokens, gen)
+    return ids.to(device), mask.to(device)
 
 
 def sync(device: str) -> None:
@@ -101,7 +79,7 @@ def param_groups(model):
 def measure(args, mode: str) -> dict:
     import torch
     import torch.nn.functional as F
-    from torch_encoder import l2_normalize, mean_pool
+    from torch_encoder import build_random_xlmr, l2_normalize, mean_pool, random_ids
 
     device = args.device
     torch.backends.cuda.matmul.allow_tf32 = mode == "tf32"
@@ -175,8 +153,10 @@ def measure(args, mode: str) -> dict:
 
 
 def main() -> None:
+    from torch_encoder import XLMR_SHAPES
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="base")
+    ap.add_argument("--config", choices=sorted(XLMR_SHAPES), default="base")
     ap.add_argument("--modes", default="fp32,bf16", help=f"comma-separated, of {', '.join(MODES)}")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--attn", default="sdpa", help="transformers attention implementation (sdpa, eager)")

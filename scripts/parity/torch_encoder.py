@@ -334,3 +334,41 @@ def build_hf_model(config: EncoderConfig, dropout: float = 0.0, attn_implementat
         except Exception:
             pass
     return cls(cfg, add_pooling_layer=False)
+
+
+# ---- random XLM-R-shaped encoders for the benchmarks (bench/torch_bench.py, bench/gpu/torch_step.py)
+
+XLMR_SHAPES = {
+    "base": dict(num_layers=12, hidden_size=768, num_heads=12, intermediate_size=3072, vocab_size=250002),
+    "mini": dict(num_layers=4, hidden_size=256, num_heads=4, intermediate_size=1024, vocab_size=32000),
+}
+
+
+def build_random_xlmr(shape: str, dropout: float, seed: int, attn: str = "eager", force_own: bool = False):
+    """(config, model, forward(ids, mask) -> last hidden state, impl) for a random XLM-R-shaped
+    encoder: transformers' XLMRobertaModel when it imports (and not force_own), else TorchEncoder."""
+    cfg = EncoderConfig(family="xlm-roberta", max_position_embeddings=514, type_vocab_size=1,
+                        layer_norm_eps=1e-5, pad_token_id=1, **XLMR_SHAPES[shape])
+    torch.manual_seed(seed)
+    version = None if force_own else transformers_version()
+    if version is not None:
+        model = build_hf_model(cfg, dropout=dropout, attn_implementation=attn)
+        impl = f"transformers {version} XLMRobertaModel ({getattr(model.config, '_attn_implementation', attn)} attention)"
+
+        def forward(ids, mask):
+            return model(input_ids=ids, attention_mask=mask).last_hidden_state
+    else:
+        model = random_init_(TorchEncoder(cfg, dropout=dropout), std=0.02)
+        impl = "own-torch-reimplementation (scripts/parity/torch_encoder.py)"
+
+        def forward(ids, mask):
+            return model(ids, mask)
+    return cfg, model, forward, impl
+
+
+def random_ids(cfg, batch: int, tokens: int, gen):
+    """Unpadded random rows framed by <s> ... </s>, and their all-ones attention mask."""
+    ids = torch.randint(5, cfg.vocab_size, (batch, tokens), generator=gen)
+    ids[:, 0] = 0  # <s>
+    ids[:, -1] = 2  # </s>
+    return ids, torch.ones_like(ids)

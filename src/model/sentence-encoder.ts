@@ -102,20 +102,27 @@ export class SentenceEncoder {
     });
   }
 
-  /** Sentence embeddings [batch, dim] of a tokenised batch; differentiable (training uses it). */
-  forward(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor2D {
+  /** The encoder's last hidden state [batch, seq, hidden] for a tokenised batch. */
+  hiddenStates(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const shape: [number, number] = [batch.batch, batch.seqLen];
-      const attentionMask = tf.tensor2d(batch.attentionMask, shape, "int32");
-      const hidden = this.encoder.forward(
+      return this.encoder.forward(
         {
           inputIds: tf.tensor2d(batch.inputIds, shape, "int32"),
-          attentionMask,
+          attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
           tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
         },
         opts,
       );
-      let x = this.spec.pooling.mode === "cls" ? clsPool(hidden) : meanPool(hidden, attentionMask);
+    });
+  }
+
+  /** Sentence embeddings [batch, dim] of a tokenised batch; differentiable (training uses it). */
+  forward(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const hidden = this.hiddenStates(batch, opts);
+      const mask = tf.tensor2d(batch.attentionMask, [batch.batch, batch.seqLen], "int32");
+      let x = this.spec.pooling.mode === "cls" ? clsPool(hidden) : meanPool(hidden, mask);
       if (this.dense) {
         x = tf.matMul(x, this.dense.kernel);
         if (this.dense.bias) x = tf.add(x, this.dense.bias);

@@ -6,22 +6,8 @@ import { readEncoderWeights, writeEncoderWeights } from "../../src/model/checkpo
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors.js";
 import type { EncoderConfig, NamedTensor } from "../../src/model/types.js";
 import { encoderWeightSpec } from "../../src/model/weight-spec.js";
-import { freshDirs, rejectsData } from "./helpers.js";
+import { freshDirs, rejectsData, TINY } from "./helpers.js";
 
-const TINY: EncoderConfig = {
-  modelType: "bert",
-  family: "bert",
-  vocabSize: 11,
-  hiddenSize: 8,
-  numLayers: 2,
-  numHeads: 2,
-  intermediateSize: 16,
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  padTokenId: 0,
-  hiddenAct: "gelu",
-};
 const TINY_XLMR: EncoderConfig = { ...TINY, modelType: "xlm-roberta", family: "xlm-roberta", typeVocabSize: 1, padTokenId: 1 };
 
 /** Distinct, exactly representable values per weight, so any mix-up shows. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { DataError } from "../../src/data/errors.js";
+import type { EncoderConfig } from "../../src/model/types.js";
 
 /** Asserts a DataError about `file` whose message matches every pattern. */
 export function rejectsData(promise: Promise<unknown>, file: string, ...res: RegExp[]): Promise<void> {
@@ -31,3 +32,19 @@ export function freshDirs(prefix: string): () => Promise<string> {
     return dir;
   };
 }
+
+/** A two-layer, 8-wide BERT config for checkpoint and layout tests. */
+export const TINY: EncoderConfig = {
+  modelType: "bert",
+  family: "bert",
+  vocabSize: 11,
+  hiddenSize: 8,
+  numLayers: 2,
+  numHeads: 2,
+  intermediateSize: 16,
+  maxPositionEmbeddings: 12,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  padTokenId: 0,
+  hiddenAct: "gelu",
+};

@@ -5,23 +5,8 @@ import { describe, test } from "node:test";
 import { encoderConfigToJson } from "../../src/model/config.js";
 import { readSentenceModelSpec, writeSentenceModelSpec } from "../../src/model/st-layout.js";
 import type { SentenceModelSpec } from "../../src/model/st-layout.js";
-import type { EncoderConfig } from "../../src/model/types.js";
-import { freshDirs, rejectsData } from "./helpers.js";
+import { freshDirs, rejectsData, TINY } from "./helpers.js";
 
-const TINY: EncoderConfig = {
-  modelType: "bert",
-  family: "bert",
-  vocabSize: 11,
-  hiddenSize: 8,
-  numLayers: 2,
-  numHeads: 2,
-  intermediateSize: 16,
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  padTokenId: 0,
-  hiddenAct: "gelu",
-};
 
 /** sentence-transformers/LaBSE's pipeline at hidden size 8: CLS → Dense(tanh) → Normalize. */
 const LABSE_LIKE: SentenceModelSpec = {
