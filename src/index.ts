@@ -8,7 +8,7 @@ export { DATASET_LANGUAGES, isDatasetName, lareqaRoot, loadDataset, type LoadOpt
 export { datasetStats, type LanguageStats } from "./data/stats.js";
 export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.js";
 export { readEmbeddingsDir, writeEmbeddingsDir, type AlignedEmbeddings } from "./data/embeddings-dir.js";
-export { PRESETS, presetFromEnv, type Preset, type PresetName } from "./presets.js";
+export { PRESETS, presetFromEnv, presetGridPath, type Preset, type PresetName } from "./presets.js";
 export * from "./tokenize/types.js";
 export { loadTokenizerJson } from "./tokenize/hf-tokenizer.js";
 export { loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
@@ -16,6 +16,18 @@ export * from "./eval/types.js";
 export * from "./eval/result.js";
 export { evaluate, DEFAULT_RECALL_KS, type EvaluateOptions } from "./eval/evaluate.js";
 export { taskFromDataset } from "./eval/task.js";
+export {
+  compareRuns,
+  meanOverRuns,
+  pairedTest,
+  pairPerQuery,
+  seedSpread,
+  type PairedSample,
+  type PairedTest,
+  type PairedTestOptions,
+  type PerQueryMetric,
+  type SeedSpread,
+} from "./eval/significance.js";
 export { DenseScorer, ParallelDenseScorer, type ParallelDenseScorerOptions } from "./eval/dense-scorer.js";
 export { formatCrossMatrix, formatSettingTable, formatSummaryTable } from "./eval/format.js";
 export { initBackend, type BackendName } from "./compute/backend.js";
@@ -24,6 +36,37 @@ export { bm25Scorer } from "./baselines/bm25-dataset.js";
 export { loadPaperResults, type PaperResults, type PaperModel, type Strategy, type Setting } from "./report/paper-reference.js";
 export { paperRows, resultRow, type ComparisonRow } from "./report/comparison.js";
 export { heatmapFigure, plotlyHtml, show, tableHtml, type PlotlyFigure } from "./report/display.js";
+export {
+  configGroups,
+  directionLabel,
+  directions,
+  loadGridReport,
+  stateCounts,
+  strategyLabel,
+  type ConfigGroup,
+  type GridReport,
+  type RunRecord,
+} from "./report/grid-report.js";
+export {
+  alphaSweep,
+  alphaSweepFigure,
+  formatTable1Cell,
+  meanCrossMatrix,
+  perLanguageTable,
+  SETTINGS,
+  table1,
+  table1Legend,
+  table1Markdown,
+  table1Records,
+  type AlphaPoint,
+  type Table1,
+  type Table1Cell,
+  type Table1Column,
+  type Table1Options,
+  type Table1Row,
+} from "./report/ablation-tables.js";
+export { groupsOf, medianPoolRanks, poolRankFigure, quartiles, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
+export { lossCurvesFigure, runLabel, throughputRows, type ThroughputRow } from "./report/training-curves.js";
 export * from "./model/types.js";
 export { Encoder, type EncoderInputs, type EncoderOptions } from "./model/encoder.js";
 export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model/sentence-encoder.js";
@@ -67,3 +110,20 @@ export { loadCheckpointModel, readTrainerProgress, type TrainerProgress } from "
 export { train, summaryLine, type RunResults, type StepInfo, type TrainOptions, type TrainResult, type TrainStatus } from "./train/trainer.js";
 export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";
+export { buildPools, summarizePools, type PoolGroup, type PoolSummary, type TrainingPools } from "./sampling/pools.js";
+export { createSampler, SAMPLERS, type Batch, type BatchPair, type BatchSampler, type SamplerOptions, type SamplerState } from "./sampling/sampler.js";
+export { SAMPLER_NAMES, isSamplerName, type Alpha, type SamplerName } from "./sampling/options.js";
+export { DEFAULT_SAMPLER_CONFIG, type SamplerConfig } from "./sampling/config.js";
+export { DEFAULT_ALPHA, HybridSampler, bySizeAlpha } from "./sampling/hybrid.js";
+export { MonolingualSampler } from "./sampling/x-x.js";
+export { CrossLingualSampler } from "./sampling/x-y.js";
+export { readTrainingJsonl, type TrainingRecord } from "./train-data/format.js";
+export { fromRetrievalDataset } from "./train-data/from-squad.js";
+export { normalizeText, splitByArticle, type TrainValidationSplit } from "./train-data/split.js";
+export * from "./report/sampling-figures.js";
+export * from "./ablate/types.js";
+export { readGrid, type Grid } from "./ablate/grid.js";
+export { runKey, runState } from "./ablate/run-state.js";
+export { runGrid, writeManifest, type GridSummary, type RunGridOptions, type RunOutcome, type RunReport } from "./ablate/runner.js";
+export { AGGREGATE_COLUMNS, aggregateCsv, aggregateRuns, formatAggregate, labelsOf, labelText, writeAggregate } from "./ablate/aggregate.js";
+export { slurmScript, type SlurmOptions } from "./ablate/slurm.js";

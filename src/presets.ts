@@ -1,26 +1,57 @@
 /**
- * Run-size presets shared by the notebooks and the CLI. `small` keeps every candidate (the
- * pool is what makes the task hard) but scores a subset of the questions, so CI runs the
- * notebooks in minutes; `full` is the paper's protocol.
+ * Run-size presets shared by the notebooks, the CLI and `npm run reproduce`, chosen with
+ * `HYBRID_IR_PRESET`. Each names the training grid its notebooks report (configs/grids/) and how
+ * many questions the notebooks' own quick evaluations score (BM25, untrained models): `small`
+ * keeps every candidate (the pool is what makes the task hard) but scores a subset of the
+ * questions, so CI runs the notebooks in minutes. Trained runs always use their grid's
+ * evaluation, which is the full protocol in all three.
  */
-export type PresetName = "small" | "full";
+import { join } from "node:path";
+import { packageRoot } from "./paths.js";
+
+export type PresetName = "small" | "full" | "paper";
 
 export interface Preset {
   readonly name: PresetName;
-  /** Questions kept per dataset, by parallel id (first N ids in file order); undefined = all. */
+  /** Questions kept per dataset in the notebooks' quick evaluations, by parallel id (first N ids in file order); undefined = all. */
   readonly maxQuestionIds: number | undefined;
+  /** The ablation grid, relative to the package root. */
+  readonly grid: string;
+  /** What it is for, one line, for notebooks and reports. */
+  readonly description: string;
 }
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
-  small: { name: "small", maxQuestionIds: 150 },
-  full: { name: "full", maxQuestionIds: undefined },
+  small: {
+    name: "small",
+    maxQuestionIds: 150,
+    grid: "configs/grids/small.json",
+    description: "mini 2×128 from random init, 160 steps, 11 runs on 2 CPU cores (~20 min): the default, and what CI runs",
+  },
+  full: {
+    name: "full",
+    maxQuestionIds: undefined,
+    grid: "configs/grids/full.json",
+    description: "mini 4×256 from random init, 600 steps, 30 runs (3 seeds) on a CPU: hours",
+  },
+  paper: {
+    name: "paper",
+    maxQuestionIds: undefined,
+    grid: "configs/grids/paper.json",
+    description: "XLM-R base and LaBSE with the paper's settings, 60 runs: a GPU",
+  },
 };
 
 /** The preset named by `HYBRID_IR_PRESET` (default `small`); an unknown name is an error. */
 export function presetFromEnv(env: NodeJS.ProcessEnv = process.env): Preset {
   const name = env.HYBRID_IR_PRESET ?? "small";
-  if (name !== "small" && name !== "full") {
-    throw new Error(`HYBRID_IR_PRESET=${name}: unknown preset (expected one of: small, full)`);
+  if (!Object.hasOwn(PRESETS, name)) {
+    throw new Error(`HYBRID_IR_PRESET=${name}: unknown preset (expected one of: ${Object.keys(PRESETS).join(", ")})`);
   }
-  return PRESETS[name];
+  return PRESETS[name as PresetName];
+}
+
+/** The absolute path of a preset's grid file. */
+export function presetGridPath(preset: Preset): string {
+  return join(packageRoot(), preset.grid);
 }

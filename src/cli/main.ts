@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   "encode-dataset": { summary: "embed a benchmark's questions and candidates for `evaluate`", load: () => import("./encode-dataset.js") },
   batches: { summary: "write the batches a training config's sampler hands out", load: () => import("./batches.js") },
   train: { summary: "train a model from a run config (configs/*.json) into a run directory", load: () => import("./train.js") },
+  ablate: { summary: "train an ablation grid (or one task of it, or emit it for SLURM) and aggregate its runs", load: () => import("./ablate.js") },
   compare: { summary: "print training runs' mono / cross / multi mAP and rank distance side by side", load: async () => (await import("./train.js")).compare },
 };
 

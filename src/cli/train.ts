@@ -88,6 +88,9 @@ export async function run(argv: string[]): Promise<void> {
     controller.abort();
   };
   process.on("SIGINT", onSigint);
+  // SLURM (scancel, the time limit) and the ablation runner's parent send SIGTERM: saving is what
+  // lets the run resume, so it is handled as a first Ctrl-C.
+  process.on("SIGTERM", onSigint);
   try {
     for (const [i, config] of configs.entries()) {
       if (configs.length > 1) console.log(`\n=== run ${i + 1}/${configs.length}: ${files[i]} → ${config.outputDir}`);
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<void> {
     }
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
   }
   if (configs.length > 1) {
     console.log(`\n${formatRunComparison(await Promise.all(outputs.map((dir) => readRunSummary(relativeDir(dir)))))}`);

@@ -274,6 +274,13 @@ class ProtocolSums {
       perQuery.multiAP[q] = multiAP;
       perQuery.crossAP[q] = crossCount > 0 ? crossSum / crossCount : null;
       perQuery.rankDistance[q] = Number.isNaN(distance) ? null : distance;
+      const best: (number | null)[] = new Array<number | null>(this.numLangs).fill(null);
+      for (let j = 0; j < relevant.length; j++) {
+        const l = task.candidateLang[relevant[j]];
+        const rank = ranker.poolRank[j];
+        if (best[l] === null || rank < best[l]!) best[l] = rank;
+      }
+      perQuery.poolRank[q] = best;
     }
   }
 
@@ -402,6 +409,7 @@ function emptyPerQuery(task: EvalTask): MutablePerQuery {
     crossAP: nulls(),
     multiAP: nulls(),
     rankDistance: nulls(),
+    poolRank: Array.from({ length: numQueries }, () => new Array<number | null>(task.languages.length).fill(null)),
   };
 }
 

@@ -91,6 +91,13 @@ export interface PerQueryResult {
   readonly crossAP: (number | null)[];
   readonly multiAP: (number | null)[];
   readonly rankDistance: (number | null)[];
+  /**
+   * Where the query's answers land in the multilingual pool: per query, per language (the
+   * result's `languages` order), the rank among all candidates of its best-ranked relevant
+   * candidate in that language (ties ranked pessimistically, as for AP); null where the query has
+   * no relevant candidate in that language.
+   */
+  readonly poolRank: (number | null)[][];
 }
 
 export interface EvaluationResult {

@@ -8,6 +8,8 @@
  *   checkpoints/last/    the latest checkpoint; checkpoints/best/ the one with the lowest
  *                        validation loss (see checkpoint-state.ts for their contents)
  *   results.json         the end-of-run benchmark evaluation
+ *   per-query.json       the same evaluation per query (AP per setting, rank distance, pool
+ *                        ranks): what paired significance tests and bias plots need
  *
  * Checkpoints are replaced atomically: written whole into `checkpoints/.tmp-<name>/`, then the old
  * one is renamed to `.old-<name>`, the new one renamed into place, and the old one removed. A
@@ -19,6 +21,7 @@ import { appendFile, mkdir, readdir, readFile, rename, rm } from "node:fs/promis
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DataError } from "../data/errors.js";
+import type { PerQueryResult } from "../eval/result.js";
 import { packageRoot } from "../paths.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
@@ -28,6 +31,7 @@ import { pathExists } from "../util/fs.js";
 export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
 export const RESULTS_NAME = "results.json";
+export const PER_QUERY_NAME = "per-query.json";
 export const CHECKPOINTS_DIR = "checkpoints";
 export type CheckpointName = "last" | "best";
 
@@ -91,7 +95,7 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): 
     if (!options.overwrite) {
       throw new DataError(dir, `is not empty: pass --resume to continue the run in it, or --overwrite to start it afresh`);
     }
-    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, CHECKPOINTS_DIR]);
+    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, CHECKPOINTS_DIR]);
     const foreign = entries.filter((e) => !known.has(e));
     if (foreign.length > 0) {
       throw new DataError(dir, `--overwrite deletes only a run's files, and this directory also holds ${foreign.join(", ")}: choose another --output`);
@@ -115,6 +119,10 @@ export class RunDir {
 
   get resultsPath(): string {
     return join(this.dir, RESULTS_NAME);
+  }
+
+  get perQueryPath(): string {
+    return join(this.dir, PER_QUERY_NAME);
   }
 
   checkpointPath(name: CheckpointName): string {
@@ -194,8 +202,24 @@ export class RunDir {
     }
   }
 
-  async writeResults(results: unknown): Promise<void> {
+  /** Writes per-query.json first, so a run with results.json (what "complete" means) always has both. */
+  async writeResults(results: unknown, perQuery?: PerQueryResult): Promise<void> {
+    if (perQuery !== undefined) await writeFileAtomic(this.perQueryPath, JSON.stringify(perQuery) + "\n");
     await writeFileAtomic(this.resultsPath, JSON.stringify(results, null, 2) + "\n");
+  }
+
+  /** per-query.json, or null for a run without one (unfinished, or trained before it existed). */
+  async readPerQuery(): Promise<PerQueryResult | null> {
+    const text = await readFile(this.perQueryPath, "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return null;
+      throw err;
+    });
+    if (text === null) return null;
+    try {
+      return JSON.parse(text) as PerQueryResult;
+    } catch (err) {
+      throw new DataError(this.perQueryPath, `invalid JSON (${(err as Error).message})`);
+    }
   }
 }
 

@@ -28,9 +28,8 @@ import { loadModel } from "../model/load.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { buildPools, summarizePools } from "../sampling/pools.js";
 import { createSampler, type Batch, type BatchSampler } from "../sampling/sampler.js";
-import { readTrainingJsonl, type TrainingRecord } from "../train-data/format.js";
-import { fromRetrievalDataset } from "../train-data/from-squad.js";
-import { checkContamination, describeContamination, splitByArticle } from "../train-data/split.js";
+import type { TrainingRecord } from "../train-data/format.js";
+import { checkContamination, describeContamination } from "../train-data/split.js";
 import { progressBar, type Progress } from "../util/progress.js";
 import {
   loadCheckpointModel,
@@ -44,6 +43,7 @@ import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
+import { readRunRecords } from "./run-records.js";
 import { evaluateOnBenchmark, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
@@ -330,7 +330,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
     // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
     // bars show unless turned off; on a non-terminal they print a line every few seconds.
-    const measured = await evaluateOnBenchmark(evalModel, data.benchmark, benchmarkOptions(config, config.eval.batchSize, options.progress !== false));
+    const { perQuery, ...measured } = await evaluateOnBenchmark(evalModel, data.benchmark, {
+      ...benchmarkOptions(config, config.eval.batchSize, options.progress !== false),
+      keepPerQuery: true,
+    });
     if (evalModel !== model) evalModel.dispose();
     evaluation = {
       dataset: config.eval.dataset,
@@ -347,7 +350,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       },
       ...measured,
     };
-    await run.writeResults(evaluation);
+    await run.writeResults(evaluation, perQuery);
     log(summaryLine(evaluation));
   }
   model.dispose();
@@ -432,14 +435,8 @@ interface RunData {
  * and checks that no training text is a benchmark text.
  */
 async function loadRunData(config: RunConfig, log: (line: string) => void): Promise<RunData> {
-  const source = config.data.train;
   const withContext = config.data.withContext;
-  const all =
-    typeof source === "string" ? await readTrainingJsonl(source) : fromRetrievalDataset(await loadDataset(source.dataset), { context: withContext });
-  const split =
-    config.data.validationFraction > 0
-      ? splitByArticle(all, { validationFraction: config.data.validationFraction, seed: config.data.splitSeed })
-      : { train: all, validation: [] };
+  const { all, ...split } = await readRunRecords(config);
   const evalConfig = config.eval;
   const benchmark =
     evalConfig === null

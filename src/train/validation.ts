@@ -76,6 +76,8 @@ export interface BenchmarkOptions {
   /** Encode each candidate with its paragraph as a second segment. */
   readonly withContext: boolean;
   readonly batchSize: number;
+  /** Keep per-query AP, rank distance and pool ranks (`EvaluationResult.perQuery`), for significance tests and bias plots. */
+  readonly keepPerQuery?: boolean;
   /** Called as texts are encoded, then as queries are scored. */
   readonly onProgress?: (phase: "questions" | "candidates" | "scoring", done: number, total: number) => void;
 }
@@ -91,7 +93,10 @@ export async function evaluateOnBenchmark(model: SentenceEncoder, ds: RetrievalD
   const { questions, candidates } = await encodeDataset(model, ds, { ...options, onProgress: (part, done, total) => progress?.(part, done, total) });
   const scorer = new DenseScorer(questions.data, candidates.data, model.dim);
   try {
-    return await evaluate(taskFromDataset(ds), scorer, { onProgress: (d, t) => progress?.("scoring", d, t) });
+    return await evaluate(taskFromDataset(ds), scorer, {
+      keepPerQuery: options.keepPerQuery ?? false,
+      onProgress: (d, t) => progress?.("scoring", d, t),
+    });
   } finally {
     scorer.dispose();
   }

@@ -152,6 +152,13 @@ describe("evaluate on a hand-computed task", () => {
     assert.deepEqual(pq.crossAP, [0.5, 0.75, null, null]);
     [11 / 30, 5 / 6, 0.2, 0.2].forEach((v, q) => close(pq.multiAP[q], v, `multiAP ${q}`));
     assert.deepEqual(pq.rankDistance, [2, 3, null, null]);
+    // Best pool rank per language (x, y, z), from the ranks in the comment above.
+    assert.deepEqual(pq.poolRank, [
+      [3, 5, null],
+      [4, 1, 4],
+      [5, null, null],
+      [null, null, 5],
+    ]);
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   });
 
@@ -281,7 +288,13 @@ function reference(task: EvalTask, scores: Float32Array, ks: number[]) {
   const cell: RefStats[][][] = [...Array(L)].map(() => [...Array(L)].map(() => []));
   const multi: RefStats[][] = [...Array(L)].map(() => []);
   const dist: number[][] = [...Array(L)].map(() => []);
-  const perQuery = { mono: [] as (number | null)[], cross: [] as (number | null)[], multi: [] as (number | null)[], dist: [] as (number | null)[] };
+  const perQuery = {
+    mono: [] as (number | null)[],
+    cross: [] as (number | null)[],
+    multi: [] as (number | null)[],
+    dist: [] as (number | null)[],
+    poolRank: [] as (number | null)[][],
+  };
   for (let q = 0; q < Q; q++) {
     const row = scores.subarray(q * N, (q + 1) * N);
     const rel = new Set(task.relevant[q]);
@@ -298,6 +311,14 @@ function reference(task: EvalTask, scores: Float32Array, ks: number[]) {
     perQuery.cross.push(mean(crossAps));
     const w = walkRanking(row, cands(null), rel);
     perQuery.multi.push(w ? w.ap : null);
+    // Best pool rank per language: walk the pool once per language, counting only that language's answers as relevant.
+    perQuery.poolRank.push(
+      [...Array(L).keys()].map((b) => {
+        const inB = new Set([...rel].filter((c) => task.candidateLang[c] === b));
+        const wb = inB.size === 0 ? null : walkRanking(row, cands(null), inB);
+        return wb === null ? null : Math.min(...wb.ranks);
+      }),
+    );
     if (w) multi[a].push(stats(w, ks));
     if (w && w.ranks.length >= 2) {
       dist[a].push(Math.max(...w.ranks) - Math.min(...w.ranks));
@@ -404,6 +425,7 @@ describe("evaluate against a sort-and-walk reference implementation", () => {
         close(pq.crossAP[q], want.perQuery.cross[q], `crossAP[${q}]`, 1e-9);
         close(pq.multiAP[q], want.perQuery.multi[q], `multiAP[${q}]`, 1e-9);
         close(pq.rankDistance[q], want.perQuery.dist[q], `rankDistance[${q}]`, 1e-9);
+        assert.deepEqual(pq.poolRank[q], want.perQuery.poolRank[q], `poolRank[${q}]`);
       }
     });
   }

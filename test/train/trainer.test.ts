@@ -191,6 +191,17 @@ describe("train", () => {
     assert.ok(results.mono.mean.map! > 0 && results.mono.mean.map! <= 1);
     assert.ok(results.languageBias.mean !== null);
     assert.deepEqual(result.evaluation, results);
+    assert.equal("perQuery" in results, false, "per-query values live in their own file");
+    // per-query.json holds the same evaluation, query by query: its means give results.json's.
+    const perQuery = await new RunDir(config.outputDir).readPerQuery();
+    assert.ok(perQuery !== null);
+    assert.equal(perQuery.monoAP.length, results.numQueries);
+    for (const [i, lang] of results.languages.entries()) {
+      const aps = perQuery.monoAP.filter((ap, q) => perQuery.lang[q] === lang && ap !== null) as number[];
+      const mean = aps.reduce((s, x) => s + x, 0) / aps.length;
+      assert.ok(Math.abs(mean - results.mono.perLanguage[i].map!) < 1e-9, `mono ${lang}`);
+    }
+    assert.equal(perQuery.poolRank[0].length, 2);
   });
 
   test("refuses a non-empty output directory unless resuming or overwriting a run", async () => {

@@ -1,0 +1,208 @@
+/**
+ * The aggregate table of an ablation: one row per run directory under a grid's outputRoot, read
+ * from the directory alone (config.json, results.json, metrics.jsonl) and never from grid.json,
+ * so runs trained locally, by a SLURM array or by hand with `hybrid-ir train --output
+ * <outputRoot>/<name>` come out alike. Written as results.json (an array of rows, what a
+ * DataFrame reads) and results.csv (RFC 4180) beside the run directories.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { DataError } from "../data/errors.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
+import { resolveRunConfig, type RunConfig } from "../train/config.js";
+import { CONFIG_NAME, METRICS_NAME, RESULTS_NAME } from "../train/run-dir.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { readMetricsLenient, runKey, runState } from "./run-state.js";
+import type { AggregateRow, RunLabels } from "./types.js";
+
+/** Folders of an outputRoot that are not run directories. */
+export const NOT_RUN_DIRS: readonly string[] = ["configs", "logs"];
+export const AGGREGATE_JSON = "results.json";
+export const AGGREGATE_CSV = "results.csv";
+
+/** The results.csv columns, in order (every key of AggregateRow). */
+export const AGGREGATE_COLUMNS: readonly (keyof AggregateRow)[] = [
+  "key",
+  "dir",
+  "model",
+  "train",
+  "eval",
+  "strategy",
+  "alpha",
+  "seed",
+  "state",
+  "steps",
+  "checkpointStep",
+  "bestValLoss",
+  "monoMap",
+  "crossMap",
+  "multiMap",
+  "rankDistance",
+  "pairsPerSec",
+  "gitCommit",
+];
+
+/**
+ * What a run varies along a grid's axes, from its resolved config.
+ *
+ * @example
+ * labelsOf(config) // { model: "mini 2x128", strategy: "hybrid", alpha: 0.5, seed: 1, train: "mlqa-r", eval: "xquad-r" }
+ */
+export function labelsOf(config: RunConfig): RunLabels {
+  const { ref, mini } = config.model;
+  return {
+    model: mini === null ? ref : `${ref} ${mini.layers}x${mini.hidden}`,
+    strategy: config.sampler.name,
+    alpha: config.sampler.name === "hybrid" ? config.sampler.alpha : null,
+    seed: config.sampler.seed,
+    train: typeof config.data.train === "string" ? basename(config.data.train) : config.data.train.dataset,
+    eval: config.eval?.dataset ?? null,
+  };
+}
+
+/** "mini 2x128 · mlqa-r→xquad-r · hybrid α=0.5 · seed 1", for log lines. */
+export function labelText(labels: RunLabels): string {
+  const strategy = labels.strategy === "hybrid" ? `hybrid α=${String(labels.alpha)}` : labels.strategy;
+  return `${labels.model} · ${labels.train}→${labels.eval ?? "(no eval)"} · ${strategy} · seed ${labels.seed}`;
+}
+
+/** results.json, as far as the aggregate reads it. */
+interface ResultsFile {
+  readonly run?: { readonly steps?: number; readonly checkpointStep?: number; readonly bestValLoss?: number | null };
+  readonly mono?: { readonly mean?: { readonly map?: number | null } };
+  readonly cross?: { readonly mean?: { readonly map?: number | null } };
+  readonly multi?: { readonly mean?: { readonly map?: number | null } };
+  readonly languageBias?: { readonly mean?: number | null };
+}
+
+/**
+ * One row per immediate subdirectory of `outputRoot` holding a config.json (configs/ and logs/
+ * left out), sorted by model, train, eval, strategy (x-x, x-y, hybrid), α and seed.
+ *
+ * @example
+ * const rows = await aggregateRuns("runs/grids/small");
+ * await writeAggregate("runs/grids/small", rows);
+ */
+export async function aggregateRuns(outputRoot: string): Promise<AggregateRow[]> {
+  const entries = await readdir(outputRoot, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") throw new DataError(outputRoot, "no such directory: nothing has been run into it yet");
+    throw err;
+  });
+  const rows: AggregateRow[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || NOT_RUN_DIRS.includes(entry.name)) continue;
+    const row = await readRow(outputRoot, entry.name);
+    if (row !== null) rows.push(row);
+  }
+  return rows.sort(compareRows);
+}
+
+async function readRow(outputRoot: string, name: string): Promise<AggregateRow | null> {
+  const dir = join(outputRoot, name);
+  const configPath = join(dir, CONFIG_NAME);
+  const text = await readFile(configPath, "utf8").catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return null;
+    throw err;
+  });
+  if (text === null) return null;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new DataError(configPath, `invalid JSON (${(err as Error).message})`);
+  }
+  const config = resolveRunConfig(json, configPath, {}, dir);
+  const provenance = json.provenance as { gitCommit?: string | null } | undefined;
+  const results = await readJson<ResultsFile>(join(dir, RESULTS_NAME));
+  const metrics = await readMetricsLenient(join(dir, METRICS_NAME));
+  const trainLines = metrics.flatMap((l) => (l.type === "train" ? [l] : []));
+  const valLosses = metrics.flatMap((l) => (l.type === "val" && Number.isFinite(l.valLoss) ? [l.valLoss] : []));
+  const lastStep = metrics.reduce((max, l) => Math.max(max, l.step), 0);
+  const finite = (v: number | null | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return {
+    key: runKey(config),
+    dir: name,
+    ...labelsOf(config),
+    state: await runState(dir, config),
+    steps: results?.run?.steps ?? lastStep,
+    checkpointStep: results?.run?.checkpointStep ?? null,
+    bestValLoss: finite(results?.run?.bestValLoss) ?? (valLosses.length > 0 ? Math.min(...valLosses) : null),
+    monoMap: finite(results?.mono?.mean?.map),
+    crossMap: finite(results?.cross?.mean?.map),
+    multiMap: finite(results?.multi?.mean?.map),
+    rankDistance: finite(results?.languageBias?.mean),
+    pairsPerSec: trainLines.length > 0 ? trainLines.reduce((s, l) => s + l.pairsPerSec, 0) / trainLines.length : null,
+    gitCommit: provenance?.gitCommit ?? null,
+  };
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  const text = await readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return null;
+    throw err;
+  });
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new DataError(path, `invalid JSON (${(err as Error).message})`);
+  }
+}
+
+function compareRows(a: AggregateRow, b: AggregateRow): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  // null (x-x, x-y) first, then α ascending, then "by-size"
+  const alphaRank = (v: AggregateRow["alpha"]) => (v === null ? -1 : v === "by-size" ? 2 : v);
+  return (
+    text(a.model, b.model) ||
+    text(a.train, b.train) ||
+    text(a.eval ?? "", b.eval ?? "") ||
+    SAMPLER_NAMES.indexOf(a.strategy) - SAMPLER_NAMES.indexOf(b.strategy) ||
+    alphaRank(a.alpha) - alphaRank(b.alpha) ||
+    a.seed - b.seed ||
+    text(a.key, b.key) ||
+    text(a.dir, b.dir)
+  );
+}
+
+/** Writes `<outputRoot>/results.json` and `<outputRoot>/results.csv`, each atomically; returns their paths. */
+export async function writeAggregate(outputRoot: string, rows: readonly AggregateRow[]): Promise<{ json: string; csv: string }> {
+  const json = join(outputRoot, AGGREGATE_JSON);
+  const csv = join(outputRoot, AGGREGATE_CSV);
+  await writeFileAtomic(json, JSON.stringify(rows, null, 2) + "\n");
+  await writeFileAtomic(csv, aggregateCsv(rows));
+  return { json, csv };
+}
+
+/** RFC 4180: a header of AGGREGATE_COLUMNS, CRLF line ends, fields quoted when they hold `,` `"` CR or LF; null is empty. */
+export function aggregateCsv(rows: readonly AggregateRow[]): string {
+  const field = (v: unknown): string => {
+    const s = v === null || v === undefined ? "" : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [AGGREGATE_COLUMNS.join(","), ...rows.map((r) => AGGREGATE_COLUMNS.map((c) => field(r[c])).join(","))].map((l) => `${l}\r\n`).join("");
+}
+
+/**
+ * The aggregate as a text table: model, train→eval, strategy, α, seed, state, mono / cross /
+ * multi mAP (higher is better) and rank distance (lower is better).
+ */
+export function formatAggregate(rows: readonly AggregateRow[]): string {
+  const f = (v: number | null, digits: number) => (v === null ? "-" : v.toFixed(digits));
+  const header = ["model", "train→eval", "strategy", "α", "seed", "state", "mono mAP", "cross mAP", "multi mAP", "rank dist"];
+  const cells = rows.map((r) => [
+    r.model,
+    `${r.train}→${r.eval ?? "-"}`,
+    r.strategy,
+    r.alpha === null ? "-" : String(r.alpha),
+    String(r.seed),
+    r.state,
+    f(r.monoMap, 3),
+    f(r.crossMap, 3),
+    f(r.multiMap, 3),
+    f(r.rankDistance, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
+  const line = (row: string[]) => row.map((c, i) => (i < 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}

@@ -1,0 +1,90 @@
+/**
+ * A run directory's identity and progress, read from the directory alone so the runner, a SLURM
+ * array task and the aggregation all agree on what is left to do.
+ *
+ * The key is a hash of what the run computes (its resolved config without `outputDir` and
+ * `comment`), so the same run gets the same directory whichever grid, order or machine asks for
+ * it, and changing any value (steps, lr, α, seed, ...) gives a new one.
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RunConfig } from "../train/config.js";
+import { runConfigToJson } from "../train/config.js";
+import { readTrainerProgress } from "../train/checkpoint-state.js";
+import { CHECKPOINTS_DIR, CONFIG_NAME, METRICS_NAME, RESULTS_NAME, type MetricsLine } from "../train/run-dir.js";
+import type { RunState } from "./types.js";
+
+/**
+ * First 12 hex digits of the sha256 of the config's canonical JSON (keys sorted), `outputDir` and
+ * `comment` left out.
+ *
+ * @example
+ * runKey(config) // "3f2a9c1b0d4e"
+ */
+export function runKey(config: RunConfig): string {
+  const { outputDir: _dir, comment: _comment, ...rest } = runConfigToJson(config);
+  return createHash("sha256").update(canonicalJson(rest)).digest("hex").slice(0, 12);
+}
+
+/** JSON with every object's keys sorted, so equal values always hash alike. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Where the run of `config` in `dir` stands:
+ * - "complete": results.json is there; or, for a run without an eval section, checkpoints/last is
+ *   at the configured steps or the run stopped early.
+ * - "diverged": metrics.jsonl holds a "diverged" event.
+ * - "partial": config.json is there, the run is not finished (resume it).
+ * - "new": no directory, an empty one, or one a run was started in but never wrote its config.json
+ *   (killed while starting; the runner starts that afresh with --overwrite).
+ */
+export async function runState(dir: string, config: RunConfig): Promise<RunState> {
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  if (entries.includes(RESULTS_NAME)) return "complete";
+  if (!entries.includes(CONFIG_NAME)) return "new";
+  const events = (await readMetricsLenient(join(dir, METRICS_NAME))).flatMap((l) => (l.type === "event" ? [l.event] : []));
+  if (events.includes("diverged")) return "diverged";
+  if (config.eval === null) {
+    if (events.includes("early-stopped")) return "complete";
+    const step = await readTrainerProgress(join(dir, CHECKPOINTS_DIR, "last")).then(
+      (p) => p.step,
+      () => 0,
+    );
+    if (step >= config.steps) return "complete";
+  }
+  return "partial";
+}
+
+/**
+ * metrics.jsonl's lines; a missing file is empty, and a line that does not parse (the last one,
+ * cut short by a killed process) is skipped rather than failing the whole grid.
+ */
+export async function readMetricsLenient(path: string): Promise<MetricsLine[]> {
+  const text = await readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return "";
+    throw err;
+  });
+  const lines: MetricsLine[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      lines.push(JSON.parse(line) as MetricsLine);
+    } catch {
+      // a partial last line
+    }
+  }
+  return lines;
+}

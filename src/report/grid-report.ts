@@ -1,0 +1,122 @@
+/**
+ * What the notebooks read from an ablation grid's output: every run directory under the grid's
+ * outputRoot (its aggregate row, results.json, per-query.json, metrics.jsonl), grouped into
+ * configurations, one per (model, direction, strategy, α), whose runs differ only in seed.
+ *
+ * @example
+ * const report = await loadGridReport(await readGrid("configs/grids/small.json"));
+ * const groups = configGroups(report); // x-x / x-y / hybrid α=0.5 …, each with its seeds
+ */
+import { join } from "node:path";
+import { aggregateRuns } from "../ablate/aggregate.js";
+import type { Grid } from "../ablate/grid.js";
+import type { AggregateRow, StrategyName } from "../ablate/types.js";
+import type { DatasetName } from "../data/types.js";
+import type { PerQueryResult } from "../eval/result.js";
+import { RunDir, type MetricsLine } from "../train/run-dir.js";
+import type { RunResults } from "../train/trainer.js";
+import { readFile } from "node:fs/promises";
+
+/** One run directory, read whole. */
+export interface RunRecord {
+  readonly row: AggregateRow;
+  /** null until the run finished. */
+  readonly results: RunResults | null;
+  /** null until the run finished (or for runs from before per-query.json existed). */
+  readonly perQuery: PerQueryResult | null;
+  readonly metrics: readonly MetricsLine[];
+}
+
+export interface GridReport {
+  readonly root: string;
+  readonly runs: readonly RunRecord[];
+}
+
+/**
+ * Reads the run directories of a grid: given a `Grid`, only its own runs (a grid file edited
+ * since leaves runs of its old settings under the same root, which belong to no table of the new
+ * one); given a directory, every run under it. A missing root is an error naming it.
+ */
+export async function loadGridReport(grid: Grid | string): Promise<GridReport> {
+  const root = typeof grid === "string" ? grid : grid.outputRoot;
+  const keys = typeof grid === "string" ? null : new Set(grid.runs.map((r) => r.key));
+  const rows = (await aggregateRuns(root)).filter((row) => keys === null || keys.has(row.key));
+  const runs = await Promise.all(
+    rows.map(async (row): Promise<RunRecord> => {
+      const dir = new RunDir(join(root, row.dir));
+      const results = await readFile(dir.resultsPath, "utf8").then(
+        (text) => JSON.parse(text) as RunResults,
+        () => null,
+      );
+      return { row, results, perQuery: await dir.readPerQuery(), metrics: await dir.readMetrics() };
+    }),
+  );
+  return { root, runs };
+}
+
+/** "x-x", "x-y", "hybrid α=0.5". */
+export function strategyLabel(strategy: StrategyName, alpha: AggregateRow["alpha"]): string {
+  return strategy === "hybrid" ? `hybrid α=${alpha}` : strategy;
+}
+
+/** "mlqa-r→xquad-r". */
+export function directionLabel(row: Pick<AggregateRow, "train" | "eval">): string {
+  return `${row.train}→${row.eval ?? "(none)"}`;
+}
+
+/** Runs that differ only in seed. */
+export interface ConfigGroup {
+  readonly model: string;
+  readonly train: string;
+  readonly eval: DatasetName | null;
+  readonly strategy: StrategyName;
+  readonly alpha: AggregateRow["alpha"];
+  /** strategyLabel(strategy, alpha). */
+  readonly label: string;
+  /** All runs of the configuration, by seed. */
+  readonly runs: readonly RunRecord[];
+  /** The runs with results, by seed. */
+  readonly finished: readonly RunRecord[];
+}
+
+/** The report's runs grouped by configuration, in the aggregate's order (model, train, eval, strategy, α). */
+export function configGroups(report: GridReport): ConfigGroup[] {
+  const groups = new Map<string, { row: AggregateRow; runs: RunRecord[] }>();
+  for (const run of report.runs) {
+    const r = run.row;
+    const key = JSON.stringify([r.model, r.train, r.eval, r.strategy, r.alpha]);
+    if (!groups.has(key)) groups.set(key, { row: r, runs: [] });
+    groups.get(key)!.runs.push(run);
+  }
+  return [...groups.values()].map(({ row, runs }) => {
+    const bySeed = [...runs].sort((a, b) => a.row.seed - b.row.seed);
+    return {
+      model: row.model,
+      train: row.train,
+      eval: row.eval,
+      strategy: row.strategy,
+      alpha: row.alpha,
+      label: strategyLabel(row.strategy, row.alpha),
+      runs: bySeed,
+      finished: bySeed.filter((r) => r.results !== null),
+    };
+  });
+}
+
+/** The grid's directions (train → eval) in order of first appearance. */
+export function directions(report: GridReport): { train: string; eval: DatasetName }[] {
+  const seen = new Map<string, { train: string; eval: DatasetName }>();
+  for (const { row } of report.runs) {
+    if (row.eval === null) continue;
+    const key = directionLabel(row);
+    if (!seen.has(key)) seen.set(key, { train: row.train, eval: row.eval });
+  }
+  return [...seen.values()];
+}
+
+/** A count of the report's runs by state, for "11 of 11 runs complete" lines. */
+export function stateCounts(report: GridReport): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { row } of report.runs) counts[row.state] = (counts[row.state] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { readGrid } from "../src/ablate/grid.js";
+import { PRESETS, presetFromEnv, presetGridPath } from "../src/presets.js";
+
+test("every preset's grid expands, with the runs its notebooks need", async () => {
+  for (const preset of Object.values(PRESETS)) {
+    const grid = await readGrid(presetGridPath(preset));
+    const labels = grid.runs.map((r) => r.labels);
+    const strategies = new Set(labels.map((l) => l.strategy));
+    assert.deepEqual([...strategies].sort(), ["hybrid", "x-x", "x-y"], `${preset.name}: Table 1 needs all three strategies`);
+    const directions = new Set(labels.map((l) => `${l.train}→${l.eval}`));
+    assert.deepEqual([...directions].sort(), ["mlqa-r→xquad-r", "xquad-r→mlqa-r"], `${preset.name}: both halves of Table 1`);
+    const alphas = new Set(labels.filter((l) => l.strategy === "hybrid").map((l) => l.alpha));
+    assert.deepEqual([...alphas].sort(), [0.25, 0.5, 0.75], `${preset.name}: the α sweep`);
+    const seeds = new Set(labels.map((l) => l.seed));
+    assert.ok(seeds.size >= 2, `${preset.name}: several seeds for mean and spread`);
+    for (const run of grid.runs) assert.ok(run.config.eval !== null && run.config.eval.maxQuestionIds === null, `${preset.name}: full-protocol evaluation`);
+  }
+  const small = await readGrid(presetGridPath(PRESETS.small));
+  assert.equal(small.runs.length, 11);
+  assert.ok(small.runs.every((r) => r.config.backend === "wasm" && r.config.model.ref === "mini"));
+});
+
+test("HYBRID_IR_PRESET picks the preset; unknown names are refused", () => {
+  assert.equal(presetFromEnv({}).name, "small");
+  assert.equal(presetFromEnv({ HYBRID_IR_PRESET: "paper" }).grid, "configs/grids/paper.json");
+  assert.throws(() => presetFromEnv({ HYBRID_IR_PRESET: "huge" }), /unknown preset.*small, full, paper/);
+});
