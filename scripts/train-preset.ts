@@ -6,9 +6,8 @@
  *
  *   node dist/scripts/train-preset.js        # HYBRID_IR_CONCURRENCY runs at a time (default 2)
  */
-import { readGrid } from "../src/ablate/grid.js";
 import { runGrid } from "../src/ablate/runner.js";
-import { presetFromEnv, presetGridPath } from "../src/presets.js";
+import { presetFromEnv, readPresetGrid } from "../src/presets.js";
 
 const preset = presetFromEnv();
 const concurrency = Number(process.env.HYBRID_IR_CONCURRENCY ?? 2);
@@ -16,7 +15,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`HYBRID_IR_CONCURRENCY=${process.env.HYBRID_IR_CONCURRENCY}: expected a positive integer`);
   process.exit(2);
 }
-const grid = await readGrid(presetGridPath(preset));
+const grid = await readPresetGrid(preset);
 console.log(`preset ${preset.name}: ${preset.description}`);
 const controller = new AbortController();
 const stop = () => controller.abort();

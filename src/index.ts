@@ -8,7 +8,8 @@ export { DATASET_LANGUAGES, isDatasetName, lareqaRoot, loadDataset, type LoadOpt
 export { datasetStats, type LanguageStats } from "./data/stats.js";
 export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.js";
 export { readEmbeddingsDir, writeEmbeddingsDir, type AlignedEmbeddings } from "./data/embeddings-dir.js";
-export { PRESETS, presetFromEnv, presetGridPath, type Preset, type PresetName } from "./presets.js";
+export { packageRoot } from "./paths.js";
+export { PRESETS, presetFromEnv, presetGridPath, readPresetGrid, type Preset, type PresetName } from "./presets.js";
 export * from "./tokenize/types.js";
 export { loadTokenizerJson } from "./tokenize/hf-tokenizer.js";
 export { loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
@@ -54,6 +55,8 @@ export {
   meanCrossMatrix,
   perLanguageTable,
   SETTINGS,
+  strategyTestRecords,
+  strategyTests,
   table1,
   table1Legend,
   table1Markdown,
@@ -64,6 +67,7 @@ export {
   type Table1Column,
   type Table1Options,
   type Table1Row,
+  type StrategyTest,
 } from "./report/ablation-tables.js";
 export { groupsOf, medianPoolRanks, poolRankFigure, quartiles, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
 export { lossCurvesFigure, runLabel, throughputRows, type ThroughputRow } from "./report/training-curves.js";

@@ -7,6 +7,7 @@
  * evaluation, which is the full protocol in all three.
  */
 import { join } from "node:path";
+import { readGrid, type Grid } from "./ablate/grid.js";
 import { packageRoot } from "./paths.js";
 
 export type PresetName = "small" | "full" | "paper";
@@ -54,4 +55,13 @@ export function presetFromEnv(env: NodeJS.ProcessEnv = process.env): Preset {
 /** The absolute path of a preset's grid file. */
 export function presetGridPath(preset: Preset): string {
   return join(packageRoot(), preset.grid);
+}
+
+/**
+ * A preset's grid, with its outputRoot taken from the package root (runs/grids/<preset>) rather
+ * than the working directory, so notebooks (which run in notebooks/), scripts and the CLI
+ * started from the checkout all find the same runs.
+ */
+export function readPresetGrid(preset: Preset): Promise<Grid> {
+  return readGrid(presetGridPath(preset), packageRoot());
 }

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { readGrid } from "../src/ablate/grid.js";
-import { PRESETS, presetFromEnv, presetGridPath } from "../src/presets.js";
+import { join } from "node:path";
+import { packageRoot } from "../src/paths.js";
+import { PRESETS, presetFromEnv, readPresetGrid } from "../src/presets.js";
 
 test("every preset's grid expands, with the runs its notebooks need", async () => {
   for (const preset of Object.values(PRESETS)) {
-    const grid = await readGrid(presetGridPath(preset));
+    const grid = await readPresetGrid(preset);
+    assert.equal(grid.outputRoot, join(packageRoot(), "runs/grids", preset.name), "runs live under the package root, wherever the caller runs");
     const labels = grid.runs.map((r) => r.labels);
     const strategies = new Set(labels.map((l) => l.strategy));
     assert.deepEqual([...strategies].sort(), ["hybrid", "x-x", "x-y"], `${preset.name}: Table 1 needs all three strategies`);
@@ -17,7 +19,7 @@ test("every preset's grid expands, with the runs its notebooks need", async () =
     assert.ok(seeds.size >= 2, `${preset.name}: several seeds for mean and spread`);
     for (const run of grid.runs) assert.ok(run.config.eval !== null && run.config.eval.maxQuestionIds === null, `${preset.name}: full-protocol evaluation`);
   }
-  const small = await readGrid(presetGridPath(PRESETS.small));
+  const small = await readPresetGrid(PRESETS.small);
   assert.equal(small.runs.length, 11);
   assert.ok(small.runs.every((r) => r.config.backend === "wasm" && r.config.model.ref === "mini"));
 });

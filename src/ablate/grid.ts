@@ -40,9 +40,9 @@
  * JSONL path enters the key as an absolute path, so moving the data renames its runs. Unknown keys
  * anywhere and bad values are DataErrors naming this file.
  */
-import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { DataError } from "../data/errors.js";
+import { isPlainObject, type Json, object, readJsonFile, unknownKeys } from "../util/json-fields.js";
 import { isDatasetName } from "../data/lareqa.js";
 import { DEFAULT_SAMPLER_CONFIG } from "../sampling/config.js";
 import { alphaProblem, isSamplerName, SAMPLER_NAMES, type Alpha, type SamplerName } from "../sampling/options.js";
@@ -61,7 +61,6 @@ export interface Grid {
   readonly runs: readonly GridRun[];
 }
 
-type Json = Record<string, unknown>;
 
 /** One axis value of each kind, or undefined where the axis is absent (the base's value stays). */
 interface Axes {
@@ -281,35 +280,9 @@ function deepMerge(base: unknown, over: unknown): unknown {
   return out;
 }
 
-function isPlainObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
-async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new DataError(path, `cannot read (${(err as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DataError(path, `invalid JSON (${(err as Error).message})`);
-  }
-}
 
-function object(value: unknown, what: string, file: string): Json {
-  if (!isPlainObject(value)) throw new DataError(file, `${what} must be a JSON object, got ${JSON.stringify(value)}`);
-  return value;
-}
 
-function unknownKeys(obj: Json, known: readonly string[], where: string, file: string): void {
-  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
-  if (unknown.length > 0) {
-    throw new DataError(file, `unknown key${unknown.length > 1 ? "s" : ""} in ${where}: ${unknown.join(", ")} (known: ${known.join(", ")})`);
-  }
-}
 
 function string(value: unknown, key: string, file: string): string {
   if (typeof value !== "string") throw new DataError(file, `${key} must be a string, got ${JSON.stringify(value)}`);

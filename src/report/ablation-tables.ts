@@ -14,7 +14,16 @@
  */
 import type { StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
-import { meanOverRuns, pairedTest, pairPerQuery, seedSpread, type PerQueryMetric, type SeedSpread } from "../eval/significance.js";
+import {
+  meanOverRuns,
+  pairedTest,
+  pairPerQuery,
+  seedSpread,
+  type PairedTest,
+  type PairedTestOptions,
+  type PerQueryMetric,
+  type SeedSpread,
+} from "../eval/significance.js";
 import type { RunResults } from "../train/trainer.js";
 import type { PlotlyFigure } from "./display.js";
 import { configGroups, directions, type ConfigGroup, type GridReport } from "./grid-report.js";
@@ -291,4 +300,57 @@ export function meanCrossMatrix(group: ConfigGroup): { languages: string[]; map:
     }),
   );
   return { languages, map };
+}
+
+/** One paired test between two configurations of a direction. */
+export interface StrategyTest {
+  readonly direction: string;
+  readonly a: string;
+  readonly b: string;
+  readonly metric: PerQueryMetric;
+  readonly test: PairedTest;
+}
+
+/**
+ * Every pair of configurations within each direction, tested on each of `metrics` (per-query
+ * values averaged over seeds first). Configurations without per-query values are left out.
+ */
+export function strategyTests(report: GridReport, metrics: readonly PerQueryMetric[], options: PairedTestOptions = {}): StrategyTest[] {
+  const out: StrategyTest[] = [];
+  for (const d of directions(report)) {
+    const groups = configGroups(report).filter(
+      (g) => g.train === d.train && g.eval === d.eval && g.finished.length > 0 && g.finished.every((r) => r.perQuery !== null),
+    );
+    const perQuery = new Map(groups.map((g) => [g, meanOverRuns(g.finished.map((r) => r.perQuery!))]));
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        for (const metric of metrics) {
+          const test = pairedTest(pairPerQuery(perQuery.get(groups[i])!, perQuery.get(groups[j])!, metric), { rounds: 5000, ...options });
+          out.push({ direction: `${d.train}→${d.eval}`, a: groups[i].label, b: groups[j].label, metric, test });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The tests as table rows. `lowerIsBetter` for rank distance: the verdict names the better side.
+ */
+export function strategyTestRecords(tests: readonly StrategyTest[], digits = 3): Record<string, string | number>[] {
+  return tests.map(({ direction, a, b, metric, test }) => {
+    const lowerIsBetter = metric === "rankDistance";
+    const better = test.difference > 0 !== lowerIsBetter ? "A" : "B";
+    return {
+      direction,
+      A: a,
+      B: b,
+      metric: metric === "rankDistance" ? "rank distance" : `${metric.replace("AP", "")} AP`,
+      queries: test.n,
+      "A − B": Number(test.difference.toFixed(digits)),
+      "95% CI": `[${test.ci[0].toFixed(digits)}, ${test.ci[1].toFixed(digits)}]`,
+      p: Number(test.pValue.toFixed(4)),
+      verdict: test.significant ? `${better} better` : "not significant",
+    };
+  });
 }

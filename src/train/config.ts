@@ -20,10 +20,10 @@
  * const config = await readRunConfig("configs/offline-mini-hybrid.json", { steps: "50" });
  */
 import type { MiniArchitecture } from "../model/mini.js";
-import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import type { BackendName } from "../compute/backend.js";
 import { DataError } from "../data/errors.js";
+import { isPlainObject, type Json, object, readJsonFile, unknownKeys } from "../util/json-fields.js";
 import { DATASET_LANGUAGES, isDatasetName } from "../data/lareqa.js";
 import type { DatasetName } from "../data/types.js";
 import { isModelPresetName, MINI_CONFIG, MODEL_PRESETS } from "../model/presets.js";
@@ -214,23 +214,10 @@ export interface RunFlags {
   readonly backend?: string;
 }
 
-type Json = Record<string, unknown>;
 
 /** Reads a config file and resolves it with `flags`; file problems throw DataError, bad flags RangeError. */
 export async function readRunConfig(file: string, flags: RunFlags = {}, cwd: string = process.cwd()): Promise<RunConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new DataError(file, `cannot read (${(err as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(file, `invalid JSON (${(err as Error).message})`);
-  }
-  return resolveRunConfig(json, file, flags, cwd);
+  return resolveRunConfig(await readJsonFile(file), file, flags, cwd);
 }
 
 /**
@@ -403,21 +390,8 @@ function stripProvenance(config: RunConfig): Json {
 
 // ---------------------------------------------------------------- helpers
 
-function isPlainObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
-function object(value: unknown, what: string, file: string): Json {
-  if (!isPlainObject(value)) throw new DataError(file, `${what} must be a JSON object, got ${JSON.stringify(value)}`);
-  return value;
-}
 
-function unknownKeys(obj: Json, known: readonly string[], where: string, file: string): void {
-  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
-  if (unknown.length > 0) {
-    throw new DataError(file, `unknown key${unknown.length > 1 ? "s" : ""} in ${where}: ${unknown.join(", ")} (known: ${known.join(", ")})`);
-  }
-}
 
 /** A section object (absent = {}), its keys checked. */
 function section(top: Json, name: string, known: readonly string[], file: string): Json {

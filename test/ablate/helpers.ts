@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { DataError } from "../../src/data/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
@@ -116,15 +115,6 @@ export function workspace(prefix: string): { dir: () => string; write: (name: st
   };
 }
 
-/** Asserts a DataError about `file` whose message matches every pattern. */
-export function rejectsData(promise: Promise<unknown>, file: string, ...res: RegExp[]): Promise<void> {
-  return assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    assert.equal(err.file, file);
-    for (const re of res) assert.match(err.message, re);
-    return true;
-  });
-}
 
 /** Events ("resumed", "interrupted", ...) in a run directory's metrics.jsonl. */
 export async function events(runDir: string): Promise<string[]> {
@@ -165,3 +155,5 @@ export function parseCsv(text: string): string[][] {
   assert.equal(field + row.join(""), "", "the last row ends with CRLF");
   return rows;
 }
+
+export { rejectsData } from "../model/helpers.js";

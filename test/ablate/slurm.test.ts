@@ -12,6 +12,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadDataset } from "../../src/data/lareqa.js";
+import { tinyBase } from "./helpers.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 
@@ -92,21 +93,6 @@ async function slurmReport(cwd: string, logDir: string, jobId: string | null): P
   return parts.join("\n");
 }
 
-/** One 32-wide layer over 160 MLQA-R records (as in test/cli/train.test.ts): seconds per run. */
-const tinyBase = {
-  comment: "SLURM ablation test",
-  model: { ref: "mini", seed: 1, mini: { layers: 1, hidden: 32, heads: 2, intermediate: 64 } },
-  data: { train: "train.jsonl", validationFraction: 0.25 },
-  sampler: { name: "hybrid", alpha: 0.5, batchSize: 8, seed: 3 },
-  optim: { lr: 1e-3, warmupSteps: 2 },
-  steps: 10,
-  logEvery: 5,
-  validateEvery: 5,
-  checkpointEvery: 5,
-  validationBatches: 2,
-  eval: { dataset: "xquad-r", languages: ["de", "en"], maxQuestionIds: 20 },
-  backend: "wasm",
-};
 
 const haveSbatch = await onPath("sbatch");
 
@@ -129,7 +115,7 @@ describe("hybrid-ir ablate on SLURM", () => {
       await chmod(dir, 0o755);
       const ds = await loadDataset("mlqa-r", { languages: ["de", "en"], maxQuestionIds: 80 });
       await writeTrainingJsonl(join(dir, "train.jsonl"), fromRetrievalDataset(ds));
-      await writeFile(join(dir, "base.json"), JSON.stringify(tinyBase));
+      await writeFile(join(dir, "base.json"), JSON.stringify(tinyBase({ comment: "SLURM ablation test" })));
       await writeFile(
         join(dir, "grid.json"),
         JSON.stringify({ base: "base.json", outputRoot: "out", axes: { strategy: ["x-x", "hybrid"], seed: [1] } }),

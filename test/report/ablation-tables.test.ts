@@ -11,7 +11,16 @@ import { evaluate } from "../../src/eval/evaluate.js";
 import type { EvaluationResult } from "../../src/eval/result.js";
 import { taskFromDataset } from "../../src/eval/task.js";
 import type { Scorer } from "../../src/eval/types.js";
-import { alphaSweep, meanCrossMatrix, perLanguageTable, table1, table1Markdown, table1Records } from "../../src/report/ablation-tables.js";
+import {
+  alphaSweep,
+  meanCrossMatrix,
+  perLanguageTable,
+  strategyTestRecords,
+  strategyTests,
+  table1,
+  table1Markdown,
+  table1Records,
+} from "../../src/report/ablation-tables.js";
 import { configGroups, type GridReport, type RunRecord } from "../../src/report/grid-report.js";
 import { medianPoolRanks, quartiles, rankDistanceTable } from "../../src/report/language-bias.js";
 import { loadPaperResults } from "../../src/report/paper-reference.js";
@@ -122,6 +131,23 @@ describe("Table 1", () => {
     assert.match(records[0]["xquad-r mono"], /▲$/);
     assert.match(records[1]["xquad-r mono"], /^0\.\d{3} ±0\.\d{3}$/);
     assert.match(table1Markdown(t), /\| this suite \| mini \| x-x \|/);
+  });
+});
+
+describe("pairwise strategy tests", () => {
+  test("every pair of configurations per direction; the verdict names the better side", () => {
+    const tests = strategyTests(report(), ["monoAP", "rankDistance"], { rounds: 1000 });
+    // 4 configurations (x-x, x-y, hybrid 0.25, hybrid 0.5) → 6 pairs × 2 metrics.
+    assert.equal(tests.length, 12);
+    const records = strategyTestRecords(tests);
+    const bm25VsRandom = records.find((r) => r.A === "x-x" && r.B === "x-y" && r.metric === "mono AP")!;
+    assert.equal(bm25VsRandom.verdict, "A better");
+    const randomPair = records.find((r) => r.A === "x-y" && r.B === "hybrid α=0.5" && r.metric === "mono AP")!;
+    assert.equal(randomPair.verdict, "not significant");
+    // Rank distance: lower is better, so a significantly lower A is "A better" although A − B < 0.
+    for (const r of records.filter((x) => x.metric === "rank distance" && x.verdict !== "not significant")) {
+      assert.equal(r.verdict, (r["A − B"] as number) < 0 ? "A better" : "B better");
+    }
   });
 });
 
