@@ -5,15 +5,17 @@
  * <outputRoot>/<name>` come out alike. Written as results.json (an array of rows, what a
  * DataFrame reads) and results.csv (RFC 4180) beside the run directories.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { DataError } from "../data/errors.js";
 import { SAMPLER_NAMES } from "../sampling/options.js";
 import { resolveRunConfig, type RunConfig } from "../train/config.js";
-import { CONFIG_NAME, METRICS_NAME, RESULTS_NAME } from "../train/run-dir.js";
+import { CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { readMetricsLenient, runKey, runState } from "./run-state.js";
+import { runKey, runState } from "./run-state.js";
 import type { AggregateRow, RunLabels } from "./types.js";
+import { readJsonFileIfExists } from "../util/json-fields.js";
+import { textTable } from "../util/text-table.js";
 
 /** Folders of an outputRoot that are not run directories. */
 export const NOT_RUN_DIRS: readonly string[] = ["configs", "logs"];
@@ -100,21 +102,12 @@ export async function aggregateRuns(outputRoot: string): Promise<AggregateRow[]>
 async function readRow(outputRoot: string, name: string): Promise<AggregateRow | null> {
   const dir = join(outputRoot, name);
   const configPath = join(dir, CONFIG_NAME);
-  const text = await readFile(configPath, "utf8").catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return null;
-    throw err;
-  });
-  if (text === null) return null;
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new DataError(configPath, `invalid JSON (${(err as Error).message})`);
-  }
+  const json = (await readJsonFileIfExists(configPath)) as Record<string, unknown> | null;
+  if (json === null) return null;
   const config = resolveRunConfig(json, configPath, {}, dir);
   const provenance = json.provenance as { gitCommit?: string | null } | undefined;
-  const results = await readJson<ResultsFile>(join(dir, RESULTS_NAME));
-  const metrics = await readMetricsLenient(join(dir, METRICS_NAME));
+  const results = (await readJsonFileIfExists(join(dir, RESULTS_NAME))) as ResultsFile | null;
+  const metrics = await new RunDir(dir).readMetrics();
   const trainLines = metrics.flatMap((l) => (l.type === "train" ? [l] : []));
   const valLosses = metrics.flatMap((l) => (l.type === "val" && Number.isFinite(l.valLoss) ? [l.valLoss] : []));
   const lastStep = metrics.reduce((max, l) => Math.max(max, l.step), 0);
@@ -134,19 +127,6 @@ async function readRow(outputRoot: string, name: string): Promise<AggregateRow |
     pairsPerSec: trainLines.length > 0 ? trainLines.reduce((s, l) => s + l.pairsPerSec, 0) / trainLines.length : null,
     gitCommit: provenance?.gitCommit ?? null,
   };
-}
-
-async function readJson<T>(path: string): Promise<T | null> {
-  const text = await readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return null;
-    throw err;
-  });
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new DataError(path, `invalid JSON (${(err as Error).message})`);
-  }
 }
 
 function compareRows(a: AggregateRow, b: AggregateRow): number {
@@ -202,7 +182,5 @@ export function formatAggregate(rows: readonly AggregateRow[]): string {
     f(r.multiMap, 3),
     f(r.rankDistance, 1),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i < 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+  return textTable(header, cells, { leftColumns: 6, rule: true });
 }

@@ -7,12 +7,12 @@
  * it, and changing any value (steps, lr, α, seed, ...) gives a new one.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunConfig } from "../train/config.js";
 import { runConfigToJson } from "../train/config.js";
 import { readTrainerProgress } from "../train/checkpoint-state.js";
-import { CHECKPOINTS_DIR, CONFIG_NAME, METRICS_NAME, RESULTS_NAME, type MetricsLine } from "../train/run-dir.js";
+import { CHECKPOINTS_DIR, CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
 import type { RunState } from "./types.js";
 
 /**
@@ -55,7 +55,7 @@ export async function runState(dir: string, config: RunConfig): Promise<RunState
   });
   if (entries.includes(RESULTS_NAME)) return "complete";
   if (!entries.includes(CONFIG_NAME)) return "new";
-  const events = (await readMetricsLenient(join(dir, METRICS_NAME))).flatMap((l) => (l.type === "event" ? [l.event] : []));
+  const events = (await new RunDir(dir).readMetrics()).flatMap((l) => (l.type === "event" ? [l.event] : []));
   if (events.includes("diverged")) return "diverged";
   if (config.eval === null) {
     if (events.includes("early-stopped")) return "complete";
@@ -66,25 +66,4 @@ export async function runState(dir: string, config: RunConfig): Promise<RunState
     if (step >= config.steps) return "complete";
   }
   return "partial";
-}
-
-/**
- * metrics.jsonl's lines; a missing file is empty, and a line that does not parse (the last one,
- * cut short by a killed process) is skipped rather than failing the whole grid.
- */
-export async function readMetricsLenient(path: string): Promise<MetricsLine[]> {
-  const text = await readFile(path, "utf8").catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return "";
-    throw err;
-  });
-  const lines: MetricsLine[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      lines.push(JSON.parse(line) as MetricsLine);
-    } catch {
-      // a partial last line
-    }
-  }
-  return lines;
 }

@@ -12,6 +12,7 @@ import { slurmScript } from "../ablate/slurm.js";
 import type { AggregateRow } from "../ablate/types.js";
 import { DataError } from "../data/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { textTable } from "../util/text-table.js";
 import { intArg, parse, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir ablate --grid FILE [--concurrency N] [--dry-run] [--retry-diverged]
@@ -149,7 +150,7 @@ async function dryRun(grid: Grid): Promise<void> {
     const state = await runState(r.config.outputDir, r.config);
     rows.push([String(r.index), r.key, l.model, `${l.train}→${l.eval ?? "-"}`, l.strategy, l.alpha === null ? "-" : String(l.alpha), String(l.seed), state]);
   }
-  console.log(table(header, rows));
+  console.log(textTable(header, rows, { leftColumns: header.length, rule: true }));
   console.log(`${grid.runs.length} runs into ${show(grid.outputRoot)}`);
 }
 
@@ -165,11 +166,6 @@ function printAggregate(grid: Grid, rows: readonly AggregateRow[]): void {
   console.log(`\n${formatAggregate(rows)}\n\n${rows.length} run${rows.length === 1 ? "" : "s"}: ${csv}, ${json}`);
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
 
 function show(path: string): string {
   const rel = relative(process.cwd(), path);

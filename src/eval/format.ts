@@ -3,6 +3,7 @@
  * in full, and the cross-lingual grid. Reports and notebooks read the result object instead.
  */
 import type { EvaluationResult, SettingResult } from "./result.js";
+import { textTable } from "../util/text-table.js";
 
 export interface FormatOptions {
   /** Decimals of the fractions (default 3); rank distances always get one. */
@@ -104,13 +105,3 @@ function fixed(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined ? "-" : v.toFixed(digits);
 }
 
-/** Left-aligned first column, right-aligned others, two spaces between columns. */
-function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
-}

@@ -15,7 +15,7 @@ import type { DatasetName } from "../data/types.js";
 import type { PerQueryResult } from "../eval/result.js";
 import { RunDir, type MetricsLine } from "../train/run-dir.js";
 import type { RunResults } from "../train/trainer.js";
-import { readFile } from "node:fs/promises";
+import { readJsonFileIfExists } from "../util/json-fields.js";
 
 /** One run directory, read whole. */
 export interface RunRecord {
@@ -44,10 +44,7 @@ export async function loadGridReport(grid: Grid | string): Promise<GridReport> {
   const runs = await Promise.all(
     rows.map(async (row): Promise<RunRecord> => {
       const dir = new RunDir(join(root, row.dir));
-      const results = await readFile(dir.resultsPath, "utf8").then(
-        (text) => JSON.parse(text) as RunResults,
-        () => null,
-      );
+      const results = (await readJsonFileIfExists(dir.resultsPath)) as RunResults | null;
       return { row, results, perQuery: await dir.readPerQuery(), metrics: await dir.readMetrics() };
     }),
   );

@@ -24,6 +24,8 @@ import { DataError } from "../data/errors.js";
 import type { PerQueryResult } from "../eval/result.js";
 import { packageRoot } from "../paths.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { readJsonFileIfExists } from "../util/json-fields.js";
+import { textTable } from "../util/text-table.js";
 import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
 import { runConfigToJson, type RunConfig } from "./config.js";
 import { pathExists } from "../util/fs.js";
@@ -142,17 +144,29 @@ export class RunDir {
     await appendFile(this.metricsPath, JSON.stringify(line) + "\n");
   }
 
-  /** Every line of metrics.jsonl (none if it does not exist). */
+  /**
+   * Every line of metrics.jsonl (none if it does not exist). A last line that does not parse is
+   * what a killed process leaves half-written: it is dropped (the resumed run logs that step
+   * again). A bad line before the last is corruption, a DataError naming the line.
+   */
   async readMetrics(): Promise<MetricsLine[]> {
     const text = await readFile(this.metricsPath, "utf8").catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return "";
       throw err;
     });
-    return text
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .map((l) => JSON.parse(l) as MetricsLine);
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
+    const out: MetricsLine[] = [];
+    for (const [i, line] of lines.entries()) {
+      try {
+        out.push(JSON.parse(line) as MetricsLine);
+      } catch (err) {
+        if (i === lines.length - 1) break;
+        throw new DataError(this.metricsPath, `line ${i + 1} is not JSON (${(err as Error).message})`);
+      }
+    }
+    return out;
   }
+
 
   /**
    * Drops the lines after `step`: what a crashed run logged past its last checkpoint, which the
@@ -210,17 +224,9 @@ export class RunDir {
 
   /** per-query.json, or null for a run without one (unfinished, or trained before it existed). */
   async readPerQuery(): Promise<PerQueryResult | null> {
-    const text = await readFile(this.perQueryPath, "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return null;
-      throw err;
-    });
-    if (text === null) return null;
-    try {
-      return JSON.parse(text) as PerQueryResult;
-    } catch (err) {
-      throw new DataError(this.perQueryPath, `invalid JSON (${(err as Error).message})`);
-    }
+    return (await readJsonFileIfExists(this.perQueryPath)) as PerQueryResult | null;
   }
+
 }
 
 /** The provenance of a run starting now on `backend`. */
@@ -325,7 +331,5 @@ export function formatRunComparison(runs: readonly RunSummary[]): string {
     f(r.multi, 3),
     f(r.rankDistance, 1),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return textTable(header, rows, { leftColumns: 7, rule: true });
 }

@@ -3,7 +3,7 @@
  * DataError naming the file, and unknown keys are refused by name, so a typo never silently
  * falls back to a default.
  */
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { DataError } from "../data/errors.js";
 
 export type Json = Record<string, unknown>;
@@ -39,4 +39,14 @@ export async function readJsonFile(path: string): Promise<unknown> {
   } catch (err) {
     throw new DataError(path, `invalid JSON (${(err as Error).message})`);
   }
+}
+
+/** {@link readJsonFile}, or null when the file does not exist (a run not finished yet). */
+export async function readJsonFileIfExists(path: string): Promise<unknown> {
+  try {
+    await access(path);
+  } catch {
+    return null;
+  }
+  return readJsonFile(path);
 }
