@@ -6,14 +6,14 @@
  * DataFrame reads) and results.csv (RFC 4180) beside the run directories.
  */
 import { readdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { DataError } from "../data/errors.js";
 import { SAMPLER_NAMES } from "../sampling/options.js";
 import { resolveRunConfig, type RunConfig } from "../train/config.js";
 import { CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { runKey, runState } from "./run-state.js";
-import type { AggregateRow, RunLabels } from "./types.js";
+import { runKey, runStatus } from "./run-state.js";
+import type { AggregateRow, GridRun, RunLabels } from "./types.js";
 import { readJsonFileIfExists } from "../util/json-fields.js";
 import { textTable } from "../util/text-table.js";
 
@@ -79,13 +79,14 @@ interface ResultsFile {
 
 /**
  * One row per immediate subdirectory of `outputRoot` holding a config.json (configs/ and logs/
- * left out), sorted by model, train, eval, strategy (x-x, x-y, hybrid), α and seed.
+ * left out), sorted by model, train, eval, strategy (x-x, x-y, hybrid), α and seed. With the
+ * grid's `expected` runs, each of them not found there gets a row too, state "new" (never started).
  *
  * @example
  * const rows = await aggregateRuns("runs/grids/small");
  * await writeAggregate("runs/grids/small", rows);
  */
-export async function aggregateRuns(outputRoot: string): Promise<AggregateRow[]> {
+export async function aggregateRuns(outputRoot: string, expected: readonly GridRun[] = []): Promise<AggregateRow[]> {
   const entries = await readdir(outputRoot, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") throw new DataError(outputRoot, "no such directory: nothing has been run into it yet");
     throw err;
@@ -96,7 +97,28 @@ export async function aggregateRuns(outputRoot: string): Promise<AggregateRow[]>
     const row = await readRow(outputRoot, entry.name);
     if (row !== null) rows.push(row);
   }
+  const found = new Set(rows.map((r) => r.key));
+  for (const run of expected) if (!found.has(run.key)) rows.push(notStartedRow(outputRoot, run));
   return rows.sort(compareRows);
+}
+
+/** The row of a grid run with no run directory (or none with a config.json) yet. */
+function notStartedRow(outputRoot: string, run: GridRun): AggregateRow {
+  return {
+    key: run.key,
+    dir: relative(outputRoot, run.config.outputDir) || ".",
+    ...labelsOf(run.config),
+    state: "new",
+    steps: 0,
+    checkpointStep: null,
+    bestValLoss: null,
+    monoMap: null,
+    crossMap: null,
+    multiMap: null,
+    rankDistance: null,
+    pairsPerSec: null,
+    gitCommit: null,
+  };
 }
 
 async function readRow(outputRoot: string, name: string): Promise<AggregateRow | null> {
@@ -106,7 +128,9 @@ async function readRow(outputRoot: string, name: string): Promise<AggregateRow |
   if (json === null) return null;
   const config = resolveRunConfig(json, configPath, {}, dir);
   const provenance = json.provenance as { gitCommit?: string | null } | undefined;
-  const results = (await readJsonFileIfExists(join(dir, RESULTS_NAME))) as ResultsFile | null;
+  const status = await runStatus(dir, config);
+  // A corrupt results.json is reported by the state ("partial") and contributes no numbers.
+  const results = status.state === "complete" ? ((await readJsonFileIfExists(join(dir, RESULTS_NAME))) as ResultsFile | null) : null;
   const metrics = await new RunDir(dir).readMetrics();
   const trainLines = metrics.flatMap((l) => (l.type === "train" ? [l] : []));
   const valLosses = metrics.flatMap((l) => (l.type === "val" && Number.isFinite(l.valLoss) ? [l.valLoss] : []));
@@ -116,7 +140,7 @@ async function readRow(outputRoot: string, name: string): Promise<AggregateRow |
     key: runKey(config),
     dir: name,
     ...labelsOf(config),
-    state: await runState(dir, config),
+    state: status.state,
     steps: results?.run?.steps ?? lastStep,
     checkpointStep: results?.run?.checkpointStep ?? null,
     bestValLoss: finite(results?.run?.bestValLoss) ?? (valLosses.length > 0 ? Math.min(...valLosses) : null),

@@ -11,6 +11,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunConfig } from "../train/config.js";
 import { runConfigToJson } from "../train/config.js";
+import { DataError } from "../data/errors.js";
 import { readTrainerProgress } from "../train/checkpoint-state.js";
 import { CHECKPOINTS_DIR, CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
 import type { RunState } from "./types.js";
@@ -41,29 +42,50 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Where the run of `config` in `dir` stands:
- * - "complete": results.json is there; or, for a run without an eval section, checkpoints/last is
- *   at the configured steps or the run stopped early.
+ * - "complete": results.json is there and reads back whole; or, for a run without an eval section, checkpoints/last is
+ *   at the configured steps or holds an early stop.
  * - "diverged": metrics.jsonl holds a "diverged" event.
  * - "partial": config.json is there, the run is not finished (resume it).
  * - "new": no directory, an empty one, or one a run was started in but never wrote its config.json
  *   (killed while starting; the runner starts that afresh with --overwrite).
  */
 export async function runState(dir: string, config: RunConfig): Promise<RunState> {
+  return (await runStatus(dir, config)).state;
+}
+
+/** {@link runState}, and why a run with a results.json is not complete (its problem), for listings. */
+export async function runStatus(dir: string, config: RunConfig): Promise<{ readonly state: RunState; readonly note: string | null }> {
   const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return [] as string[];
     throw err;
   });
-  if (entries.includes(RESULTS_NAME)) return "complete";
+  let note: string | null = null;
+  if (entries.includes(RESULTS_NAME)) {
+    // A corrupt results.json (a disk that filled up, a hand edit) is not a finished run: the
+    // runner resumes it, which redoes the evaluation from the saved checkpoints.
+    try {
+      await new RunDir(dir).readResults();
+      return { state: "complete", note };
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      note = err.message;
+    }
+  }
+  const state = await unfinishedState(dir, entries, config);
+  return { state, note };
+}
+
+async function unfinishedState(dir: string, entries: readonly string[], config: RunConfig): Promise<RunState> {
   if (!entries.includes(CONFIG_NAME)) return "new";
   const events = (await new RunDir(dir).readMetrics()).flatMap((l) => (l.type === "event" ? [l.event] : []));
   if (events.includes("diverged")) return "diverged";
   if (config.eval === null) {
-    if (events.includes("early-stopped")) return "complete";
-    const step = await readTrainerProgress(join(dir, CHECKPOINTS_DIR, "last")).then(
-      (p) => p.step,
-      () => 0,
+    // The checkpoint, not metrics.jsonl, says whether the loop ended: it is saved after the stop decision.
+    const done = await readTrainerProgress(join(dir, CHECKPOINTS_DIR, "last")).then(
+      (p) => p.stop !== null || p.step >= config.steps,
+      () => false,
     );
-    if (step >= config.steps) return "complete";
+    if (done) return "complete";
   }
   return "partial";
 }

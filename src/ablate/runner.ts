@@ -21,7 +21,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BackendName } from "../compute/backend.js";
 import { runConfigToJson } from "../train/config.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { readRunLock } from "../train/run-lock.js";
+import { removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
 import { aggregateRuns, labelText, writeAggregate } from "./aggregate.js";
 import type { Grid } from "./grid.js";
 import { runKey, runState } from "./run-state.js";
@@ -72,7 +73,9 @@ export type RunOutcome =
   /** The child exited with an error. */
   | "failed"
   /** Stopped by an abort; resumable. */
-  | "interrupted";
+  | "interrupted"
+  /** Its run directory is locked by another process (another runner, a SLURM task, a notebook): left to it. */
+  | "busy";
 
 export interface RunReport {
   readonly index: number;
@@ -83,6 +86,8 @@ export interface RunReport {
   /** The child's exit code (null: not started, or killed by a signal). */
   readonly exitCode: number | null;
   readonly seconds: number;
+  /** Why a "busy" run was left alone. */
+  readonly note: string | null;
 }
 
 export interface GridSummary {
@@ -109,6 +114,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
   const signal = options.signal;
   await writeManifest(grid);
   await mkdir(join(grid.outputRoot, LOGS_DIR), { recursive: true });
+  await removeStaleTempFiles(grid.outputRoot);
 
   const selected = options.only === undefined ? grid.runs : grid.runs.filter((r) => options.only!.includes(r.index));
   const initial = await Promise.all(selected.map((r) => runState(r.config.outputDir, r.config)));
@@ -143,6 +149,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
       const head = `[${run.index}] ${run.key}`;
       if (report.outcome === "skipped") log(`${head} complete, skipped · ${progress()}`);
       else if (report.outcome === "diverged") log(`${head} WARNING diverged (see ${relativePath(logPath(grid, run))}); --retry-diverged starts it afresh · ${progress()}`);
+      else if (report.outcome === "busy") log(`${head} ${report.note}, left to it · ${progress()}`);
       else if (report.outcome === "interrupted") log(`${head} interrupted after ${formatSeconds(report.seconds)}; resumable · ${progress()}`);
       else if (report.outcome === "failed") {
         log(`${head} FAILED (exit ${report.exitCode ?? "by signal"}) after ${formatSeconds(report.seconds)} · ${progress()}; last lines of ${relativePath(logPath(grid, run))}:`);
@@ -154,7 +161,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
   const runOne = async (run: GridRun): Promise<RunReport> => {
     const dir = run.config.outputDir;
     const state = await runState(dir, run.config);
-    const report = (outcome: RunOutcome, exitCode: number | null = null, seconds = 0): RunReport => ({
+    const report = (outcome: RunOutcome, exitCode: number | null = null, seconds = 0, note: string | null = null): RunReport => ({
       index: run.index,
       key: run.key,
       labels: run.labels,
@@ -162,9 +169,15 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
       outcome,
       exitCode,
       seconds,
+      note,
     });
     if (state === "complete") return report("skipped");
     if (state === "diverged" && !options.retryDiverged) return report("diverged");
+    // Another process training this run would make the child fail on the lock; say so instead.
+    const lock = await readRunLock(dir).catch(() => null);
+    if (lock !== null && lock.alive !== false) {
+      return report("busy", null, 0, `in use by PID ${lock.owner.pid} on ${lock.owner.host} since ${lock.owner.startedAt}`);
+    }
     const args = state === "partial" ? ["train", "--resume", "--output", dir] : ["train", "--config", await writeRunConfig(grid, run)];
     // "new" may be a directory a killed run left with no config.json yet; --overwrite removes only run files.
     if (state !== "partial") args.push("--overwrite");
@@ -189,7 +202,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
   const failed = reports.filter((r) => r.outcome === "failed").length;
   let rows: AggregateRow[] | null = null;
   if (options.aggregate !== false) {
-    rows = await aggregateRuns(grid.outputRoot);
+    rows = await aggregateRuns(grid.outputRoot, grid.runs);
     await writeAggregate(grid.outputRoot, rows);
   }
   return { runs: reports, failed, interrupted: signal?.aborted === true, rows };

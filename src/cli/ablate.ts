@@ -6,7 +6,8 @@ import { chmod, mkdir } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { AGGREGATE_CSV, AGGREGATE_JSON, aggregateRuns, formatAggregate, writeAggregate } from "../ablate/aggregate.js";
 import { readGrid, type Grid } from "../ablate/grid.js";
-import { runState } from "../ablate/run-state.js";
+import { runStatus } from "../ablate/run-state.js";
+import { readRunLock } from "../train/run-lock.js";
 import { LOGS_DIR, runGrid, writeManifest } from "../ablate/runner.js";
 import { slurmScript } from "../ablate/slurm.js";
 import type { AggregateRow } from "../ablate/types.js";
@@ -145,17 +146,22 @@ async function withSignals<T>(body: (signal: AbortSignal) => Promise<T>): Promis
 async function dryRun(grid: Grid): Promise<void> {
   const header = ["#", "key", "model", "train→eval", "strategy", "α", "seed", "state"];
   const rows: string[][] = [];
+  const notes: string[] = [];
   for (const r of grid.runs) {
     const l = r.labels;
-    const state = await runState(r.config.outputDir, r.config);
-    rows.push([String(r.index), r.key, l.model, `${l.train}→${l.eval ?? "-"}`, l.strategy, l.alpha === null ? "-" : String(l.alpha), String(l.seed), state]);
+    const { state, note } = await runStatus(r.config.outputDir, r.config);
+    const lock = await readRunLock(r.config.outputDir).catch(() => null);
+    const busy = lock !== null && lock.alive !== false ? ` (in use by PID ${lock.owner.pid} on ${lock.owner.host})` : "";
+    if (note !== null) notes.push(`[${r.index}] ${state}: ${note}`);
+    rows.push([String(r.index), r.key, l.model, `${l.train}→${l.eval ?? "-"}`, l.strategy, l.alpha === null ? "-" : String(l.alpha), String(l.seed), `${state}${note === null ? "" : "*"}${busy}`]);
   }
   console.log(textTable(header, rows, { leftColumns: header.length, rule: true }));
+  for (const note of notes) console.log(`* ${note}`);
   console.log(`${grid.runs.length} runs into ${show(grid.outputRoot)}`);
 }
 
 async function aggregate(grid: Grid): Promise<void> {
-  const rows = await aggregateRuns(grid.outputRoot);
+  const rows = await aggregateRuns(grid.outputRoot, grid.runs);
   await writeAggregate(grid.outputRoot, rows);
   printAggregate(grid, rows);
 }
@@ -163,7 +169,8 @@ async function aggregate(grid: Grid): Promise<void> {
 /** The table, and where the aggregate was written. */
 function printAggregate(grid: Grid, rows: readonly AggregateRow[]): void {
   const [csv, json] = [AGGREGATE_CSV, AGGREGATE_JSON].map((name) => show(join(grid.outputRoot, name)));
-  console.log(`\n${formatAggregate(rows)}\n\n${rows.length} run${rows.length === 1 ? "" : "s"}: ${csv}, ${json}`);
+  const started = rows.filter((r) => r.state !== "new").length;
+  console.log(`\n${formatAggregate(rows)}\n\n${rows.length} run${rows.length === 1 ? "" : "s"} (${rows.length - started} never started): ${csv}, ${json}`);
 }
 
 

@@ -21,7 +21,8 @@ export async function readTextInputs(file: string): Promise<TextInput[]> {
     throw new DataError(file, "file is missing");
   }
   const inputs: TextInput[] = [];
-  text.split("\n").forEach((line, i) => {
+  text.replace(/^\uFEFF/, "").split("\n").forEach((raw, i) => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line.trim() === "") return;
     let row: unknown;
     try {
@@ -29,7 +30,10 @@ export async function readTextInputs(file: string): Promise<TextInput[]> {
     } catch (err) {
       throw new DataError(file, `line ${i + 1}: invalid JSON (${(err as Error).message})`);
     }
+    if (typeof row !== "object" || row === null || Array.isArray(row)) throw new DataError(file, `line ${i + 1}: expected a JSON object, got ${JSON.stringify(row)}`);
     const r = row as { text?: unknown; context?: unknown };
+    const unknown = Object.keys(r).filter((k) => k !== "text" && k !== "context");
+    if (unknown.length > 0) throw new DataError(file, `line ${i + 1}: unknown field ${unknown.map((k) => `'${k}'`).join(", ")} (allowed: text, context)`);
     if (typeof r.text !== "string") throw new DataError(file, `line ${i + 1}: needs a string "text"`);
     if (r.context !== undefined && typeof r.context !== "string") throw new DataError(file, `line ${i + 1}: "context" must be a string`);
     inputs.push({ text: r.text, context: r.context as string | undefined });

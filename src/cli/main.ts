@@ -28,11 +28,15 @@ function help(): string {
     "",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run `hybrid-ir <command> --help` for a command's options.",
+    "Run `hybrid-ir <command> --help` for a command's options. --debug (any command) prints the",
+    "stack trace of an error that is not an input error.",
   ].join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  // --debug: stack traces for errors that are not the tool's own input errors (a bug report's material).
+  const debug = args.includes("--debug");
+  const argv = args.filter((a) => a !== "--debug");
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
@@ -58,9 +62,16 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof DataError) {
       console.error(`hybrid-ir ${name}: ${err.message}`);
+      if (debug) console.error(err.stack);
       return 1;
     }
-    throw err;
+    // Anything else is a failure the input checks did not catch (or a bug): one line, naming a file
+    // when the error carries one (fs errors do), and the stack only on request.
+    const e = err as NodeJS.ErrnoException;
+    const where = typeof e?.path === "string" && !String(e.message).includes(e.path) ? `${e.path}: ` : "";
+    console.error(`hybrid-ir ${name}: ${where}${e instanceof Error ? `${e.name}: ${e.message}` : String(err)}`);
+    console.error(debug ? (e as Error)?.stack : `(rerun with --debug for the stack trace)`);
+    return 1;
   }
 }
 

@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<void> {
   try {
     for (const [i, config] of configs.entries()) {
       if (configs.length > 1) console.log(`\n=== run ${i + 1}/${configs.length}: ${files[i]} → ${config.outputDir}`);
-      const result = await train(config, { resume: values.resume, overwrite: values.overwrite, signal: controller.signal });
+      const result = await train(config, { resume: values.resume, overwrite: values.overwrite, signal: controller.signal, configFile: files[i] });
       if (result.status === "interrupted") process.exit(130);
       if (result.status === "diverged") throw new DataError(result.outputDir, `training diverged: ${result.message}`);
     }

@@ -29,20 +29,22 @@ export function parseNpy(bytes: Uint8Array, file: string): Matrix {
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 10) throw new DataError(file, `truncated: ${bytes.length} bytes, shorter than a .npy preamble`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new DataError(file, `unsupported .npy format version ${major}`);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
-  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(headerStart, headerStart + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1] === "True";
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || shapeText === undefined) throw new DataError(file, `malformed .npy header: ${header.trim()}`);
-  const shape = shapeText
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map(Number);
+  if (bytes.length < headerStart) throw new DataError(file, `truncated: ${bytes.length} bytes, shorter than a version ${major} preamble`);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerStart + headerLen > bytes.length) {
+    throw new DataError(file, `header length ${headerLen} runs past the end of the file (${bytes.length} bytes): truncated or corrupt`);
+  }
+  let header: string;
+  try {
+    header = new TextDecoder(major === 3 ? "utf-8" : "latin1", { fatal: true }).decode(bytes.subarray(headerStart, headerStart + headerLen));
+  } catch {
+    throw new DataError(file, `the header is not valid UTF-8`);
+  }
+  const { descr, fortran, shape } = parseHeader(header, file);
   if (shape.length !== 2) {
     throw new DataError(file, `expected a 2-D array [rows, dim], got shape (${shape.join(", ")})`);
   }
@@ -65,8 +67,41 @@ export function parseNpy(bytes: Uint8Array, file: string): Matrix {
     // Fortran order stores column by column; the rest of the suite is row-major.
     const dst = fortran ? (i % rows) * cols + Math.floor(i / rows) : i;
     data[dst] = v;
+    // A float64 beyond float32's range becomes Infinity here: refused alike.
+    if (!Number.isFinite(data[dst])) {
+      throw new DataError(file, `row ${Math.floor(dst / cols)}, column ${dst % cols} is ${v} (embeddings must be finite numbers)`);
+    }
   }
   return { data, rows, cols };
+}
+
+/**
+ * The header dict, as NumPy writes it: exactly the keys 'descr', 'fortran_order' and 'shape',
+ * once each, and nothing else (so a damaged header is refused, never half-read).
+ */
+function parseHeader(header: string, file: string): { descr: string; fortran: boolean; shape: number[] } {
+  const malformed = (why: string): never => {
+    throw new DataError(file, `malformed .npy header (${why}): ${JSON.stringify(header.trim().slice(0, 200))}`);
+  };
+  const body = /^\{(.*)\}\s*$/s.exec(header.trimStart())?.[1] ?? malformed("not a {...} dict");
+  const fields = new Map<string, string>();
+  const rest = body.replace(/\s*'(descr|fortran_order|shape)'\s*:\s*('[^']*'|True|False|\([^()]*\))\s*(,|$)/g, (_all, key: string, value: string) => {
+    if (fields.has(key)) malformed(`'${key}' given twice`);
+    fields.set(key, value);
+    return "";
+  });
+  if (rest.trim() !== "") malformed(`unexpected ${JSON.stringify(rest.trim().slice(0, 40))}`);
+  const descr = fields.get("descr");
+  const fortran = fields.get("fortran_order");
+  const shapeText = fields.get("shape");
+  if (descr === undefined || !descr.startsWith("'")) return malformed("no 'descr' string");
+  if (fortran !== "True" && fortran !== "False") return malformed("no 'fortran_order' True/False");
+  if (shapeText === undefined || !shapeText.startsWith("(")) return malformed("no 'shape' tuple");
+  const parts = shapeText.slice(1, -1).split(",").map((x) => x.trim());
+  if (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+  if (parts.length === 1 && parts[0] === "") parts.pop();
+  if (!parts.every((x) => /^\d+$/.test(x))) malformed(`shape entries must be whole numbers`);
+  return { descr: descr.slice(1, -1), fortran: fortran === "True", shape: parts.map(Number) };
 }
 
 export async function readNpy(file: string): Promise<Matrix> {

@@ -24,13 +24,37 @@ import { readEncoderWeights } from "../model/checkpoint.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { readSentenceModelSpec } from "../model/st-layout.js";
+import { DataError } from "../data/errors.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { SamplerState } from "../sampling/sampler.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { isPlainObject, type Json } from "../util/json-fields.js";
 import type { AdamW, MomentState, OptimizerState } from "./optimizer.js";
 
 export const TRAINER_STATE_NAME = "trainer-state.json";
 export const OPTIMIZER_STATE_NAME = "optimizer.bin";
-const FORMAT = "hybrid-ir/trainer-state@1";
+/** @2 added `stop` and `interval`; an @1 file reads as "not stopped, empty interval". */
+const FORMAT = "hybrid-ir/trainer-state@2";
+const FORMAT_V1 = "hybrid-ir/trainer-state@1";
+
+/** A decision that ends the loop before `steps`, saved so a resumed run ends where the first one did. */
+export interface TrainerStop {
+  readonly status: "early-stopped";
+  /** The step it was decided at. */
+  readonly step: number;
+  readonly message: string;
+}
+
+/** The sums behind the next metrics "train" line (steps since the last one), so a resumed run logs the same means. */
+export interface LogInterval {
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly steps: number;
+  readonly pairs: number;
+  readonly seconds: number;
+}
+
+export const EMPTY_INTERVAL: LogInterval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
 
 /** Where training stands after `step` optimiser steps. */
 export interface TrainerProgress {
@@ -45,11 +69,14 @@ export interface TrainerProgress {
   readonly badValidations: number;
   /** Step of the last validation (null: none yet). */
   readonly lastValidationStep: number | null;
+  /** Set once the loop has decided to stop early: resuming goes straight to the end of the run. */
+  readonly stop: TrainerStop | null;
+  readonly interval: LogInterval;
 }
 
 /** trainer-state.json. */
 interface TrainerStateFile extends TrainerProgress {
-  readonly format: typeof FORMAT;
+  readonly format: typeof FORMAT | typeof FORMAT_V1;
   readonly optimizer: {
     readonly step: number;
     readonly file: typeof OPTIMIZER_STATE_NAME;
@@ -114,8 +141,8 @@ export async function writeCheckpoint(dir: string, model: SentenceEncoder, optim
 /** The trainer position of a checkpoint (its trainer-state.json), without loading anything else. */
 export async function readTrainerProgress(dir: string): Promise<TrainerProgress> {
   const file = await readStateFile(dir);
-  const { step, sampler, bestValLoss, bestStep, badValidations, lastValidationStep } = file;
-  return { step, sampler, bestValLoss, bestStep, badValidations, lastValidationStep };
+  const { step, sampler, bestValLoss, bestStep, badValidations, lastValidationStep, stop, interval } = file;
+  return { step, sampler, bestValLoss, bestStep, badValidations, lastValidationStep, stop, interval };
 }
 
 /**
@@ -125,6 +152,7 @@ export async function readTrainerProgress(dir: string): Promise<TrainerProgress>
 export async function readOptimizerState(dir: string, model: SentenceEncoder): Promise<OptimizerState> {
   const file = await readStateFile(dir);
   if (endianness() !== "LE") throw new Error("checkpoints are written little-endian; this machine is big-endian");
+  const statePath = join(dir, TRAINER_STATE_NAME);
   const path = join(dir, file.optimizer.file);
   const expected = file.optimizer.moments.reduce((n, m) => n + 8 * m.size, 0);
   const tfName = new Map([...stableNames(model)].map(([name, stable]) => [stable, name]));
@@ -132,7 +160,7 @@ export async function readOptimizerState(dir: string, model: SentenceEncoder): P
   const handle = await open(path, "r");
   try {
     const { size } = await handle.stat();
-    if (size !== expected) throw new Error(`${path}: holds ${size} bytes, ${TRAINER_STATE_NAME} lists ${expected}`);
+    if (size !== expected) throw new DataError(path, `holds ${size} bytes, ${TRAINER_STATE_NAME} lists ${expected} (truncated or from another run?)`);
     let position = 0;
     const next = async (length: number): Promise<Float32Array> => {
       const out = new Float32Array(length);
@@ -140,9 +168,12 @@ export async function readOptimizerState(dir: string, model: SentenceEncoder): P
       position += out.byteLength;
       return out;
     };
+    const listed = new Set(file.optimizer.moments.map((m) => m.name));
+    const unlisted = [...tfName.keys()].filter((n) => !listed.has(n));
+    if (unlisted.length > 0) throw new DataError(statePath, `no moments for ${unlisted.slice(0, 3).join(", ")}${unlisted.length > 3 ? ", ..." : ""}`);
     for (const m of file.optimizer.moments) {
       const name = tfName.get(m.name);
-      if (name === undefined) throw new Error(`${join(dir, TRAINER_STATE_NAME)}: moments for '${m.name}', which the model does not have`);
+      if (name === undefined) throw new DataError(statePath, `moments for '${m.name}', which the model does not have`);
       moments[name] = { step: m.step, m: await next(m.size), v: await next(m.size) };
     }
   } finally {
@@ -163,9 +194,77 @@ export async function loadCheckpointModel(dir: string, template: SentenceEncoder
 
 async function readStateFile(dir: string): Promise<TrainerStateFile> {
   const path = join(dir, TRAINER_STATE_NAME);
-  const json = JSON.parse(await readFile(path, "utf8")) as TrainerStateFile;
-  if (json.format !== FORMAT) throw new Error(`${path}: format '${String(json.format)}' is not ${FORMAT}`);
-  return json;
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new DataError(path, `cannot read (${(err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(path, `invalid JSON (${(err as Error).message})`);
+  }
+  return parseTrainerState(json, path);
+}
+
+/** Checks a parsed trainer-state.json field by field; every problem is a DataError naming `path` and the field. */
+export function parseTrainerState(json: unknown, path: string): TrainerStateFile {
+  const bad = (field: string, what: string, value: unknown): never => {
+    throw new DataError(path, `${field} must be ${what}, got ${JSON.stringify(value) ?? String(value)}`);
+  };
+  const obj = (v: unknown, field: string): Json => (isPlainObject(v) ? v : bad(field, "an object", v));
+  const int = (v: unknown, field: string): number => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(field, "a whole number >= 0", v));
+  const num = (v: unknown, field: string): number => (typeof v === "number" && Number.isFinite(v) ? v : bad(field, "a finite number", v));
+  const orNull = <T>(v: unknown, read: (v: unknown) => T): T | null => (v === null ? null : read(v));
+  const file = obj(json, "the file");
+  if (file.format !== FORMAT && file.format !== FORMAT_V1) throw new DataError(path, `format '${String(file.format)}' is not ${FORMAT}`);
+  const s = obj(file.sampler, "sampler");
+  if (typeof s.sampler !== "string" || !(SAMPLER_NAMES as readonly string[]).includes(s.sampler)) bad("sampler.sampler", `one of ${SAMPLER_NAMES.join(", ")}`, s.sampler);
+  if (!Number.isSafeInteger(s.seed)) bad("sampler.seed", "an integer", s.seed);
+  const sampler = { sampler: s.sampler, seed: s.seed, epoch: int(s.epoch, "sampler.epoch"), batch: int(s.batch, "sampler.batch") } as SamplerState;
+  let stop: TrainerStop | null = null;
+  if (file.stop !== undefined && file.stop !== null) {
+    const st = obj(file.stop, "stop");
+    if (st.status !== "early-stopped") bad("stop.status", `"early-stopped"`, st.status);
+    if (typeof st.message !== "string") bad("stop.message", "a string", st.message);
+    stop = { status: "early-stopped", step: int(st.step, "stop.step"), message: st.message as string };
+  }
+  let interval = EMPTY_INTERVAL;
+  if (file.interval !== undefined) {
+    const i = obj(file.interval, "interval");
+    interval = {
+      loss: num(i.loss, "interval.loss"),
+      gradNorm: num(i.gradNorm, "interval.gradNorm"),
+      steps: int(i.steps, "interval.steps"),
+      pairs: int(i.pairs, "interval.pairs"),
+      seconds: num(i.seconds, "interval.seconds"),
+    };
+  }
+  const o = obj(file.optimizer, "optimizer");
+  if (o.file !== OPTIMIZER_STATE_NAME) bad("optimizer.file", `"${OPTIMIZER_STATE_NAME}"`, o.file);
+  if (!Array.isArray(o.moments)) bad("optimizer.moments", "an array", o.moments);
+  const moments = (o.moments as unknown[]).map((m, k) => {
+    const e = obj(m, `optimizer.moments[${k}]`);
+    if (typeof e.name !== "string" || e.name === "") bad(`optimizer.moments[${k}].name`, "a variable name", e.name);
+    return { name: e.name as string, step: int(e.step, `optimizer.moments[${k}].step`), size: int(e.size, `optimizer.moments[${k}].size`) };
+  });
+  const step = int(file.step, "step");
+  const bestStep = orNull(file.bestStep, (v) => int(v, "bestStep"));
+  if (bestStep !== null && bestStep > step) bad("bestStep", `at most step (${step})`, bestStep);
+  return {
+    format: file.format,
+    step,
+    sampler,
+    bestValLoss: orNull(file.bestValLoss, (v) => num(v, "bestValLoss")),
+    bestStep,
+    badValidations: int(file.badValidations, "badValidations"),
+    lastValidationStep: orNull(file.lastValidationStep, (v) => int(v, "lastValidationStep")),
+    stop,
+    interval,
+    optimizer: { step: int(o.step, "optimizer.step"), file: OPTIMIZER_STATE_NAME, moments },
+  };
 }
 
 /** The bytes of a float32 array, little-endian (the only byte order Node runs on in practice; checked). */

@@ -11,24 +11,27 @@
  *   per-query.json       the same evaluation per query (AP per setting, rank distance, pool
  *                        ranks): what paired significance tests and bias plots need
  *
+ *   run.lock             while a process writes into the directory: which one (run-lock.ts)
+ *
  * Checkpoints are replaced atomically: written whole into `checkpoints/.tmp-<name>/`, then the old
  * one is renamed to `.old-<name>`, the new one renamed into place, and the old one removed. A
  * crash at any point leaves a complete checkpoint under `<name>` or under `.old-<name>`, and
  * opening the directory again puts the latter back.
  */
 import { execFile } from "node:child_process";
-import { appendFile, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DataError } from "../data/errors.js";
 import type { PerQueryResult } from "../eval/result.js";
 import { packageRoot } from "../paths.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
-import { readJsonFileIfExists } from "../util/json-fields.js";
+import { isTempFileName, removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
+import { isPlainObject, readJsonFile, readJsonFileIfExists } from "../util/json-fields.js";
 import { textTable } from "../util/text-table.js";
 import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
 import { runConfigToJson, type RunConfig } from "./config.js";
 import { pathExists } from "../util/fs.js";
+import { acquireRunLock, LOCK_NAME, type HeldLock } from "./run-lock.js";
 
 export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
@@ -74,42 +77,99 @@ export interface OpenRunDirOptions {
   readonly resume?: boolean;
   /** Start afresh in a directory that holds a previous run: its run files are deleted. */
   readonly overwrite?: boolean;
+  /** Where "removed a stale lock / temporary file" lines go (default none). */
+  readonly log?: (line: string) => void;
 }
 
 /**
- * Opens `dir` for a run. A fresh run needs a missing or empty directory; a non-empty one is
- * refused unless `resume` (then it must hold a run) or `overwrite` (then it must hold only a
- * run's files, which are removed: nothing else is ever deleted).
+ * Opens `dir` for a run and takes its lock (run-lock.ts); {@link RunDir.close} gives it back.
+ * A fresh run needs a missing or empty directory; a non-empty one is refused unless `resume`
+ * (then it must hold a run) or `overwrite` (then it must hold only a run's files, which are
+ * removed: nothing else is ever deleted). Temporary files of killed writers are removed first.
  */
 export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): Promise<RunDir> {
   if (options.resume && options.overwrite) throw new DataError(dir, "give --resume or --overwrite, not both");
-  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return [] as string[];
+  const log = options.log ?? (() => undefined);
+  const existed = await pathExists(dir);
+  if (options.resume && !existed) throw new DataError(dir, `holds no run to resume (no such directory)`);
+  await mkdir(dir, { recursive: true });
+  let lock: HeldLock;
+  try {
+    lock = await acquireRunLock(dir, log);
+  } catch (err) {
+    if (!existed) await rmdir(dir).catch(() => undefined); // only if still empty: another process may be starting in it
     throw err;
-  });
-  const run = new RunDir(dir);
-  if (options.resume) {
-    if (!entries.includes(CONFIG_NAME)) throw new DataError(dir, `holds no run to resume (no ${CONFIG_NAME})`);
-    await run.recoverCheckpoints();
+  }
+  const run = new RunDir(dir, lock, !existed);
+  try {
+    const removed = await removeStaleTempFiles(dir);
+    if (removed.length > 0) log(`${dir}: removed ${removed.join(", ")}, left by a killed write`);
+    const entries = (await readdir(dir)).filter((e) => e !== LOCK_NAME && !isTempFileName(e));
+    if (options.resume) {
+      if (!entries.includes(CONFIG_NAME)) throw new DataError(dir, `holds no run to resume (no ${CONFIG_NAME})`);
+      await run.recoverCheckpoints();
+      return run;
+    }
+    if (entries.length > 0) {
+      if (!options.overwrite) {
+        throw new DataError(dir, `is not empty: pass --resume to continue the run in it, or --overwrite to start it afresh`);
+      }
+      const foreign = entries.filter((e) => !RUN_FILES.includes(e));
+      if (foreign.length > 0) {
+        throw new DataError(dir, `--overwrite deletes only a run's files, and this directory also holds ${foreign.join(", ")}: choose another --output`);
+      }
+      for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
+    }
+    await mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
     return run;
+  } catch (err) {
+    await run.close();
+    if (!existed) await rmdir(dir).catch(() => undefined);
+    throw err;
   }
-  if (entries.length > 0) {
-    if (!options.overwrite) {
-      throw new DataError(dir, `is not empty: pass --resume to continue the run in it, or --overwrite to start it afresh`);
-    }
-    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, CHECKPOINTS_DIR]);
-    const foreign = entries.filter((e) => !known.has(e));
-    if (foreign.length > 0) {
-      throw new DataError(dir, `--overwrite deletes only a run's files, and this directory also holds ${foreign.join(", ")}: choose another --output`);
-    }
-    for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
-  }
-  await mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
-  return run;
+}
+
+/** Everything a run writes (besides its lock). */
+const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, CHECKPOINTS_DIR];
+
+const METRICS_TYPES: ReadonlySet<unknown> = new Set(["train", "val", "event"]);
+
+/** Why a parsed metrics.jsonl line is not a MetricsLine, or undefined when it is one. */
+function metricsLineProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return "expected a JSON object";
+  if (!METRICS_TYPES.has(value.type)) return `"type" must be train, val or event, got ${JSON.stringify(value.type)}`;
+  if (!Number.isSafeInteger(value.step) || (value.step as number) < 0) return `"step" must be a whole number >= 0, got ${JSON.stringify(value.step)}`;
+  if (value.type === "event" && typeof value.event !== "string") return `an event line needs a string "event"`;
+  if (value.type === "val" && typeof value.valLoss !== "number" && value.valLoss !== null) return `a val line needs a number "valLoss"`;
+  return undefined;
 }
 
 export class RunDir {
-  constructor(readonly dir: string) {}
+  /**
+   * `new RunDir(dir)` only reads; {@link openRunDir} gives one that holds the directory's lock
+   * (and knows whether it made the directory, to remove it again after a failed start).
+   */
+  constructor(
+    readonly dir: string,
+    private readonly lock: HeldLock | null = null,
+    private readonly created = false,
+  ) {}
+
+  /** Gives back the directory's lock (if held). */
+  async close(): Promise<void> {
+    await this.lock?.release();
+  }
+
+  /**
+   * After a start that failed before training began: removes the run files this start wrote
+   * (the directory too, if it made it), then gives back the lock.
+   */
+  async discard(): Promise<void> {
+    if (this.lock === null) throw new Error(`${this.dir}: discard() needs a directory opened with openRunDir`);
+    for (const name of RUN_FILES) await rm(join(this.dir, name), { recursive: true, force: true });
+    await this.close();
+    if (this.created) await rmdir(this.dir).catch(() => undefined);
+  }
 
   get configPath(): string {
     return join(this.dir, CONFIG_NAME);
@@ -137,7 +197,9 @@ export class RunDir {
 
   /** The config.json as written: the resolved config (with its `provenance`), unvalidated. */
   async readConfigJson(): Promise<Record<string, unknown>> {
-    return JSON.parse(await readFile(this.configPath, "utf8")) as Record<string, unknown>;
+    const json = await readJsonFile(this.configPath);
+    if (!isPlainObject(json)) throw new DataError(this.configPath, `must hold a JSON object, got ${JSON.stringify(json)}`);
+    return json;
   }
 
   async appendMetrics(line: MetricsLine): Promise<void> {
@@ -147,7 +209,8 @@ export class RunDir {
   /**
    * Every line of metrics.jsonl (none if it does not exist). A last line that does not parse is
    * what a killed process leaves half-written: it is dropped (the resumed run logs that step
-   * again). A bad line before the last is corruption, a DataError naming the line.
+   * again). A bad line before the last, or a whole line that is not a metrics line, is
+   * corruption: a DataError naming the line.
    */
   async readMetrics(): Promise<MetricsLine[]> {
     const text = await readFile(this.metricsPath, "utf8").catch((err: NodeJS.ErrnoException) => {
@@ -157,12 +220,16 @@ export class RunDir {
     const lines = text.split("\n").filter((l) => l.trim() !== "");
     const out: MetricsLine[] = [];
     for (const [i, line] of lines.entries()) {
+      let json: unknown;
       try {
-        out.push(JSON.parse(line) as MetricsLine);
+        json = JSON.parse(line);
       } catch (err) {
-        if (i === lines.length - 1) break;
+        if (i === lines.length - 1 && !text.endsWith("\n")) break;
         throw new DataError(this.metricsPath, `line ${i + 1} is not JSON (${(err as Error).message})`);
       }
+      const problem = metricsLineProblem(json);
+      if (problem !== undefined) throw new DataError(this.metricsPath, `line ${i + 1}: ${problem}`);
+      out.push(json as MetricsLine);
     }
     return out;
   }
@@ -222,11 +289,79 @@ export class RunDir {
     await writeFileAtomic(this.resultsPath, JSON.stringify(results, null, 2) + "\n");
   }
 
+  /**
+   * results.json checked as far as anything reads it back (aggregate, compare, "is this run
+   * complete"), or null when there is none; a file that is there but corrupt is a DataError.
+   */
+  async readResults(): Promise<ResultsSummary | null> {
+    const json = await readJsonFileIfExists(this.resultsPath);
+    return json === null ? null : parseResultsSummary(json, this.resultsPath);
+  }
+
   /** per-query.json, or null for a run without one (unfinished, or trained before it existed). */
   async readPerQuery(): Promise<PerQueryResult | null> {
     return (await readJsonFileIfExists(this.perQueryPath)) as PerQueryResult | null;
   }
 
+}
+
+/** The parts of results.json that are read back; the whole is `RunResults` (trainer.ts). */
+export interface ResultsSummary {
+  readonly dataset: string;
+  readonly run: {
+    readonly status: string;
+    readonly steps: number;
+    readonly checkpoint: CheckpointName;
+    readonly checkpointStep: number;
+    readonly bestValLoss: number | null;
+  };
+  readonly mono: { readonly mean: { readonly map: number | null } };
+  readonly cross: { readonly mean: { readonly map: number | null } };
+  readonly multi: { readonly mean: { readonly map: number | null } };
+  readonly languageBias: { readonly mean: number | null };
+}
+
+/** Checks a parsed results.json; every problem is a DataError naming `path` and the field. */
+export function parseResultsSummary(json: unknown, path: string): ResultsSummary {
+  const fail = (field: string, what: string, value: unknown): never => {
+    throw new DataError(path, `${field} must be ${what}, got ${JSON.stringify(value) ?? String(value)} (a corrupt results file: rerun the run's evaluation with train --resume)`);
+  };
+  const at = (root: unknown, field: string): unknown => {
+    let v = root;
+    for (const key of field.split(".")) {
+      if (!isPlainObject(v)) return fail(field.slice(0, field.indexOf(key) - 1) || "the file", "an object", v);
+      v = v[key];
+    }
+    return v;
+  };
+  const int = (field: string): number => {
+    const v = at(json, field);
+    return Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : fail(field, "a whole number >= 0", v);
+  };
+  const score = (field: string): number | null => {
+    const v = at(json, field);
+    return v === null || (typeof v === "number" && Number.isFinite(v)) ? (v as number | null) : fail(field, "a finite number or null", v);
+  };
+  const text = (field: string): string => {
+    const v = at(json, field);
+    return typeof v === "string" && v !== "" ? v : fail(field, "a non-empty string", v);
+  };
+  const checkpoint = text("run.checkpoint");
+  if (checkpoint !== "last" && checkpoint !== "best") fail("run.checkpoint", `"last" or "best"`, checkpoint);
+  return {
+    dataset: text("dataset"),
+    run: {
+      status: text("run.status"),
+      steps: int("run.steps"),
+      checkpoint: checkpoint as CheckpointName,
+      checkpointStep: int("run.checkpointStep"),
+      bestValLoss: score("run.bestValLoss"),
+    },
+    mono: { mean: { map: score("mono.mean.map") } },
+    cross: { mean: { map: score("cross.mean.map") } },
+    multi: { mean: { map: score("multi.mean.map") } },
+    languageBias: { mean: score("languageBias.mean") },
+  };
 }
 
 /** The provenance of a run starting now on `backend`. */
@@ -280,18 +415,7 @@ export async function readRunSummary(dir: string): Promise<RunSummary> {
   } catch (err) {
     throw new DataError(dir, `is not a run directory (cannot read ${CONFIG_NAME}: ${(err as Error).message})`);
   }
-  const results = await readFile(run.resultsPath, "utf8").then(
-    (text) =>
-      JSON.parse(text) as {
-        dataset: string;
-        run: { checkpoint: string; checkpointStep: number; bestValLoss: number | null };
-        mono: { mean: { map: number | null } };
-        cross: { mean: { map: number | null } };
-        multi: { mean: { map: number | null } };
-        languageBias: { mean: number | null };
-      },
-    () => null,
-  );
+  const results = await run.readResults();
   const name = config.sampler?.name ?? "?";
   return {
     dir,

@@ -26,22 +26,28 @@ import type { EncoderOptions } from "../model/encoder.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
+import { join } from "node:path";
 import { buildPools, summarizePools } from "../sampling/pools.js";
 import { createSampler, type Batch, type BatchSampler } from "../sampling/sampler.js";
 import type { TrainingRecord } from "../train-data/format.js";
 import { checkContamination, describeContamination } from "../train-data/split.js";
 import { progressBar, type Progress } from "../util/progress.js";
 import {
+  EMPTY_INTERVAL,
   loadCheckpointModel,
   readOptimizerState,
   readTrainerProgress,
+  TRAINER_STATE_NAME,
   writeCheckpoint,
+  type LogInterval,
   type TrainerProgress,
+  type TrainerStop,
 } from "./checkpoint-state.js";
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
-import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
+import { pathExists } from "../util/fs.js";
+import { CONFIG_NAME, currentProvenance, openRunDir, RunDir, type CheckpointName } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import { readRunRecords } from "./run-records.js";
 import { evaluateOnBenchmark, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
@@ -78,6 +84,8 @@ export interface TrainOptions {
   readonly progress?: boolean;
   /** Called after every step, once its checkpoint (if any) is written. */
   readonly onStep?: (info: StepInfo) => void;
+  /** The config file the run came from, named in errors about its values (default: the output directory's config.json). */
+  readonly configFile?: string;
 }
 
 export type TrainStatus = "completed" | "early-stopped" | "interrupted" | "diverged";
@@ -116,46 +124,107 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const showProgress = options.progress ?? process.stderr.isTTY === true;
   const print = options.log ?? ((line: string) => console.log(line));
   // While the training bar is drawn, a log line first clears it; the bar redraws at its next update.
-  let barDrawn = false;
+  const display = { barDrawn: false };
   const log = (line: string) => {
-    if (barDrawn && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    if (display.barDrawn && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     print(line);
   };
   const backend = await initBackend(config.backend, log);
-  const run = await openRunDir(config.outputDir, { resume: options.resume, overwrite: options.overwrite });
-  if (options.resume) await checkResumedConfig(run, config);
-  const provenance = await currentProvenance(backend);
-  if (!options.resume) await run.writeConfig(config, provenance);
+  const configFile = options.configFile ?? new RunDir(config.outputDir).configPath;
 
-  // ---- data: records → train / validation split; benchmark; the texts `mini` trims its vocabulary to
+  // ---- everything that can be checked before the run directory is touched: a start that fails
+  // here leaves nothing behind, so the same command works once the input is fixed.
+  if (options.resume && options.overwrite) throw new DataError(config.outputDir, "give --resume or --overwrite, not both");
+  if (options.resume) await checkResumedConfig(new RunDir(config.outputDir), config);
   const data = await loadRunData(config, log);
   const { records, validation } = data;
   const trainPools = buildPools(records);
-  const sampler = createSampler(config.sampler.name, trainPools, config.sampler);
+  const sampler = buildSampler(config, trainPools, records.length, configFile);
   const pools = summarizePools(trainPools);
   log(
     `data: ${records.length} training records (${pools.groups} groups, ${pools.languages.join(" ")}), ` +
       `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}, ${sampler.length} batches per epoch`,
   );
+  const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
+  const model = await buildModel(config, data.corpus, encoderOptions);
+  const validating = validates(config);
+  let validationSet: EncodedPairs[] = [];
+  try {
+    // Token ids depend on the tokenizer only, which a resumed model keeps (loadCheckpointModel).
+    if (validating) validationSet = validationBatches(validation, config).map((b) => encodePairs(model, b, validation, config));
+  } catch (err) {
+    model.dispose();
+    throw new DataError(configFile, (err as Error).message);
+  }
+
+  // ---- the run directory, locked for this process until the run returns
+  let run: RunDir;
+  try {
+    run = await openRunDir(config.outputDir, { resume: options.resume, overwrite: options.overwrite, log });
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const prepared: PreparedRun = { config, options, log, display, showProgress, backend, data, sampler, model, encoderOptions, validationSet, started: false };
+  try {
+    return await trainIn(run, prepared);
+  } catch (err) {
+    // A fresh start that failed before its first step leaves no half-made run directory.
+    if (!prepared.started && !options.resume) await run.discard();
+    throw err;
+  } finally {
+    await run.close();
+  }
+}
+
+/** What `train` checked and built before taking the run directory. */
+interface PreparedRun {
+  readonly config: RunConfig;
+  readonly options: TrainOptions;
+  readonly log: (line: string) => void;
+  readonly display: { barDrawn: boolean };
+  readonly showProgress: boolean;
+  readonly backend: string;
+  readonly data: RunData;
+  readonly sampler: BatchSampler;
+  /** The freshly built model (replaced by the checkpoint's when resuming). */
+  readonly model: SentenceEncoder;
+  readonly encoderOptions: EncoderOptions;
+  readonly validationSet: EncodedPairs[];
+  /** Set once training state is in place: from then on a failure leaves a resumable run. */
+  started: boolean;
+}
+
+/** The run in its locked directory: resume state, the loop, the end. */
+async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult> {
+  const { config, options, log, display, showProgress, backend, data, sampler, encoderOptions, validationSet } = prepared;
+  const { records } = data;
+  const validating = validates(config);
+  let model = prepared.model;
+  const provenance = await currentProvenance(backend);
+  if (!options.resume) await run.writeConfig(config, provenance);
 
   // ---- model, loss, optimiser (from checkpoints/last when resuming)
-  const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
-  let model = await buildModel(config, data.corpus, encoderOptions);
   const resumeFrom = options.resume && (await run.hasCheckpoint("last")) ? run.checkpointPath("last") : null;
   const progress: TrainerProgress =
     resumeFrom === null
-      ? { step: 0, sampler: sampler.state(), bestValLoss: null, bestStep: null, badValidations: 0, lastValidationStep: null }
+      ? { step: 0, sampler: sampler.state(), bestValLoss: null, bestStep: null, badValidations: 0, lastValidationStep: null, stop: null, interval: EMPTY_INTERVAL }
       : await readTrainerProgress(resumeFrom);
   if (resumeFrom !== null) {
     const fresh = model;
     model = await loadCheckpointModel(resumeFrom, fresh, encoderOptions);
     fresh.dispose();
-    sampler.restore(progress.sampler);
+    try {
+      sampler.restore(progress.sampler);
+    } catch (err) {
+      throw new DataError(join(resumeFrom, TRAINER_STATE_NAME), `sampler: ${(err as Error).message}`);
+    }
   }
   const lossFn = new InfoNceLoss({ scale: config.loss.scale, symmetric: config.loss.symmetric });
   const { beta1, beta2, epsilon, weightDecay, clipNorm } = config.optim;
   const optimizer = new AdamW(model.variables(), { beta1, beta2, epsilon, weightDecay });
   if (resumeFrom !== null) optimizer.restore(await readOptimizerState(resumeFrom, model));
+  prepared.started = true;
   if (options.resume) {
     await run.truncateMetrics(progress.step);
     await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
@@ -166,20 +235,14 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const schedule = scheduleOf(config);
   log(`optim: AdamW lr ${config.optim.lr} (${schedule.schedule}, ${warmupStepsOf(config)} warm-up steps), weight decay ${weightDecay}, clip ${clipNorm}; ${config.steps} steps`);
 
-  const validating = validates(config);
-  let validationSet: EncodedPairs[] = [];
-  try {
-    if (validating) validationSet = validationBatches(validation, config).map((b) => encodePairs(model, b, validation, config));
-  } catch (err) {
-    throw new DataError(run.configPath, (err as Error).message);
-  }
-
   // ---- the loop
-  let { step, bestValLoss, bestStep, badValidations, lastValidationStep } = progress;
+  let { step, bestValLoss, bestStep, badValidations, lastValidationStep, stop } = progress;
   let lastSaved = resumeFrom !== null ? step : -1;
-  let status: TrainStatus = "completed";
-  let message = "";
-  const snapshot = (): TrainerProgress => ({ step, sampler: sampler.state(), bestValLoss, bestStep, badValidations, lastValidationStep });
+  // A run saved after deciding to stop early resumes straight into its end.
+  let status: TrainStatus = stop?.status ?? "completed";
+  let message = stop?.message ?? "";
+  let interval: LogInterval = progress.interval;
+  const snapshot = (): TrainerProgress => ({ step, sampler: sampler.state(), bestValLoss, bestStep, badValidations, lastValidationStep, stop, interval });
   const save = async (name: CheckpointName) => {
     await run.saveCheckpoint(name, (dir) => writeCheckpoint(dir, model, optimizer, snapshot()));
     if (name === "last") lastSaved = step;
@@ -197,9 +260,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   };
 
   const batches = endless(sampler);
-  let interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
   let recent = { loss: NaN, pairsPerSec: NaN }; // smoothed over ~10 steps, for the progress bar
-  const started = performance.now();
+  const loopStarted = performance.now();
   const startStep = step;
   const bar: Progress | null = showProgress
     ? progressBar("train", config.steps, process.stderr, {
@@ -211,7 +273,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // The untrained model's validation loss: the baseline every later one is compared with.
   if (validating && step === 0 && lastValidationStep === null) await validate();
 
-  while (step < config.steps && !options.signal?.aborted) {
+  while (step < config.steps && stop === null && !options.signal?.aborted) {
     const t0 = performance.now();
     const batch = batches.next();
     const { queries, passages } = encodePairs(model, batch, records, config);
@@ -241,11 +303,13 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     const smooth = (old: number, x: number) => (Number.isNaN(old) ? x : 0.9 * old + 0.1 * x);
     recent = { loss: smooth(recent.loss, loss), pairsPerSec: smooth(recent.pairsPerSec, batch.pairs.length / seconds) };
 
-    interval.loss += loss;
-    interval.gradNorm += clipped.norm;
-    interval.steps += 1;
-    interval.pairs += batch.pairs.length;
-    interval.seconds += seconds;
+    interval = {
+      loss: interval.loss + loss,
+      gradNorm: interval.gradNorm + clipped.norm,
+      steps: interval.steps + 1,
+      pairs: interval.pairs + batch.pairs.length,
+      seconds: interval.seconds + seconds,
+    };
     if (step % config.logEvery === 0 || step === config.steps) {
       const line = {
         type: "train" as const,
@@ -262,7 +326,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         `step ${step}/${config.steps} | loss ${line.loss.toFixed(4)} | lr ${lr.toExponential(2)} | grad ${line.gradNorm.toFixed(3)} | ` +
           `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}`,
       );
-      interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
+      interval = EMPTY_INTERVAL;
     }
     if (validating && step % config.validateEvery === 0) {
       const valLoss = await validate();
@@ -275,20 +339,21 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       if (config.earlyStopping.patience > 0 && badValidations >= config.earlyStopping.patience) {
         status = "early-stopped";
         message = `step ${step}: no better validation loss in ${badValidations} validations (best ${bestValLoss?.toFixed(4)} at step ${bestStep})`;
+        stop = { status, step, message } satisfies TrainerStop;
         await run.appendMetrics({ type: "event", step, event: "early-stopped", detail: message });
         log(message);
       }
     }
-    if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await save("last");
+    // The stop decision is saved at once: a run killed after it resumes into its end, not past it.
+    if ((config.checkpointEvery > 0 && step % config.checkpointEvery === 0) || stop !== null) await save("last");
     bar?.update(step);
-    barDrawn = bar !== null;
+    display.barDrawn = bar !== null;
     options.onStep?.({ step, loss, gradNorm: clipped.norm, lr, numTensors: tf.memory().numTensors, model });
-    if (status === "early-stopped") break;
   }
   bar?.finish(step);
-  barDrawn = false;
+  display.barDrawn = false;
   if (step > startStep) {
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - loopStarted) / 1000;
     log(`trained steps ${startStep + 1}-${step} in ${seconds.toFixed(1)} s (${(seconds / (step - startStep)).toFixed(2)} s/step)`);
   }
 
@@ -355,6 +420,23 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   }
   model.dispose();
   return result(evaluation);
+}
+
+/** The run's training sampler; a config it cannot serve (a batch larger than the data) is a DataError naming `configFile`. */
+function buildSampler(config: RunConfig, pools: ReturnType<typeof buildPools>, records: number, configFile: string): BatchSampler {
+  let sampler: BatchSampler;
+  try {
+    sampler = createSampler(config.sampler.name, pools, config.sampler);
+  } catch (err) {
+    throw new DataError(configFile, `sampler: ${(err as Error).message}`);
+  }
+  if (sampler.length === 0) {
+    throw new DataError(
+      configFile,
+      `sampler.batchSize ${config.sampler.batchSize} is larger than the ${config.sampler.name} sampler can fill from ${records} training records: lower it`,
+    );
+  }
+  return sampler;
 }
 
 /** How the benchmark is encoded: the run's lengths, prefixes and context; a progress bar per phase if `bars`. */
@@ -460,6 +542,7 @@ async function buildModel(config: RunConfig, corpus: readonly string[], encoder:
 
 /** A run continues only under the config it started with (wherever its directory has moved since). */
 async function checkResumedConfig(run: RunDir, config: RunConfig): Promise<void> {
+  if (!(await pathExists(run.configPath))) throw new DataError(run.dir, `holds no run to resume (no ${CONFIG_NAME})`);
   const saved = resolveRunConfig(await run.readConfigJson(), run.configPath);
   const differences = configDifferences(saved, config).filter((key) => key !== "outputDir");
   if (differences.length > 0) {

@@ -1,5 +1,8 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+/** `<name>.<pid>.tmp`, the temporary name {@link writeFileAtomic} writes under. */
+const TEMP_NAME = /^(.+)\.(\d+)\.tmp$/;
 
 /**
  * Writes to `<path>.<pid>.tmp` then renames over `path`, so a crash or Ctrl-C never leaves a
@@ -15,4 +18,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Whether process `pid` runs on this host (EPERM: it runs, under another user). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/**
+ * Removes the `<name>.<pid>.tmp` files in `dir` (not below) whose writer is no longer running:
+ * what a killed {@link writeFileAtomic} leaves. Those of running processes are kept (they may be
+ * mid-write). Returns the names removed.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const stale = entries.filter((e) => {
+    const m = TEMP_NAME.exec(e);
+    return m !== null && Number(m[2]) !== process.pid && !processIsAlive(Number(m[2]));
+  });
+  for (const e of stale) await rm(join(dir, e), { force: true, recursive: true });
+  return stale;
+}
+
+/** Whether `name` is a temporary file of {@link writeFileAtomic}. */
+export function isTempFileName(name: string): boolean {
+  return TEMP_NAME.test(name);
 }
