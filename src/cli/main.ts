@@ -60,7 +60,8 @@ async function main(args: string[]): Promise<number> {
       console.error(`hybrid-ir ${name}: ${err.message}`);
       return 2;
     }
-    if (err instanceof DataError) {
+    // A hub model that cannot be had is an input problem too (its message starts with the model id).
+    if (err instanceof DataError || (err instanceof Error && err.name === "HubError")) {
       console.error(`hybrid-ir ${name}: ${err.message}`);
       if (debug) console.error(err.stack);
       return 1;

@@ -24,6 +24,7 @@ import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import type { TextInput } from "../model/inputs.js";
+import { HubError } from "../model/hub.js";
 import { loadModel } from "../model/load.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { join } from "node:path";
@@ -146,7 +147,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}, ${sampler.length} batches per epoch`,
   );
   const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
-  const model = await buildModel(config, data.corpus, encoderOptions);
+  const model = await buildModel(config, data.corpus, encoderOptions, configFile);
   const validating = validates(config);
   let validationSet: EncodedPairs[] = [];
   try {
@@ -535,9 +536,14 @@ async function loadRunData(config: RunConfig, log: (line: string) => void): Prom
 }
 
 /** The run's model before training: a preset (with `mini`'s sizes overridable), directory or hub id. */
-async function buildModel(config: RunConfig, corpus: readonly string[], encoder: EncoderOptions): Promise<SentenceEncoder> {
+async function buildModel(config: RunConfig, corpus: readonly string[], encoder: EncoderOptions, configFile: string): Promise<SentenceEncoder> {
   const options = { corpus: () => corpus, seed: config.model.seed, encoder, miniArchitecture: config.model.mini ?? undefined };
-  return (await loadModel(config.model.ref, options)).model;
+  try {
+    return (await loadModel(config.model.ref, options)).model;
+  } catch (err) {
+    if (err instanceof HubError) throw new DataError(configFile, `model.ref: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A run continues only under the config it started with (wherever its directory has moved since). */

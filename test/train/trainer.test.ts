@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -175,6 +176,84 @@ describe("train", () => {
     assert.equal(result.bestStep, 0);
   });
 
+  test("an early-stopped run killed before its end resumes into the end, not past the stop", async () => {
+    // Issue 15, case 1. Validation every 2 steps with patience 1 on a memorised tiny set: the run
+    // stops early well before its 60 steps, once the validation loss turns up.
+    const base = { steps: 60, validateEvery: 2, checkpointEvery: 50, logEvery: 3, earlyStopping: { patience: 1 }, optim: { lr: 3e-3, warmupSteps: 0 } };
+    const whole = tinyConfig(dir, { ...base, outputDir: "stop-whole" });
+    const uninterrupted = await train(whole, quiet);
+    assert.equal(uninterrupted.status, "early-stopped");
+    assert.ok(uninterrupted.step < 60, `stopped at ${uninterrupted.step}`);
+    // The same run dies right after deciding to stop (before the end: last validation, evaluation).
+    const cut = tinyConfig(dir, { ...base, outputDir: "stop-cut" });
+    await assert.rejects(
+      train(cut, {
+        ...quiet,
+        onStep: ({ step }) => {
+          if (step === uninterrupted.step) throw new Error("killed during the final evaluation");
+        },
+      }),
+      /killed/,
+    );
+    const saved = await readTrainerProgress(join(cut.outputDir, "checkpoints", "last"));
+    assert.deepEqual(saved.stop, { status: "early-stopped", step: uninterrupted.step, message: uninterrupted.message });
+    const resumed = await train(cut, { ...quiet, resume: true });
+    assert.equal(resumed.status, "early-stopped");
+    assert.equal(resumed.step, uninterrupted.step);
+    assert.equal(resumed.bestStep, uninterrupted.bestStep);
+    assert.equal(resumed.message, uninterrupted.message);
+    assert.equal(maxAbsDifference(await weightsOf(whole.outputDir), await weightsOf(cut.outputDir)), 0);
+    assert.equal(maxAbsDifference(await weightsOf(whole.outputDir, "best"), await weightsOf(cut.outputDir, "best")), 0);
+    // The log interval was saved too: the same train lines (timings aside), and no step past the stop.
+    const trainLines = async (d: string) =>
+      (await new RunDir(d).readMetrics()).flatMap((l) => (l.type === "train" ? [[l.step, l.loss, l.gradNorm, l.lr]] : []));
+    assert.deepEqual(await trainLines(cut.outputDir), await trainLines(whole.outputDir));
+    assert.ok((await new RunDir(cut.outputDir).readMetrics()).every((l) => l.step <= uninterrupted.step));
+  });
+
+  test("a failed start leaves no run directory behind, so the same command works once fixed", async () => {
+    // Issue 15, case 3: each of these used to leave a half-made directory ("is not empty: pass --resume").
+    const corrupt = join(dir, "corrupt.jsonl");
+    await writeFile(corrupt, (await readFile(join(dir, "train.jsonl"), "utf8")).replace(/\n.*$/s, "\nnull\n"));
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ["batch", { sampler: { name: "hybrid", batchSize: 4000, seed: 3 } }, /sampler.*batch/i],
+      ["model", { model: { ref: join(dir, "no-such-model") } }, /no-such-model/],
+      ["missing", { data: { train: "no-such.jsonl", validationFraction: 0.25 } }, /no-such\.jsonl/],
+      ["corrupt", { data: { train: "corrupt.jsonl", validationFraction: 0.25 } }, /corrupt\.jsonl: line 2: expected a JSON object/],
+    ];
+    for (const [name, overrides, message] of cases) {
+      const config = tinyConfig(dir, { ...overrides, outputDir: `failed-${name}` });
+      await assert.rejects(train(config, quiet), (err: unknown) => err instanceof DataError && message.test(err.message), name);
+      await assert.rejects(readdir(config.outputDir), { code: "ENOENT" }, `${name}: no directory left`);
+    }
+    // An empty directory made by the user stays, empty.
+    const mine = join(dir, "failed-mine");
+    await mkdir(mine);
+    await assert.rejects(train(tinyConfig(dir, { ...cases[0][1], outputDir: "failed-mine" }), quiet), DataError);
+    assert.deepEqual(await readdir(mine), []);
+  });
+
+  test("a run holds its directory's lock while it trains: another opener is refused", async () => {
+    // Issue 15, case 2 in one process (a notebook); test/cli/train.test.ts has two processes.
+    const config = tinyConfig(dir, { steps: 30, validateEvery: 0, checkpointEvery: 2, outputDir: "locked" });
+    let second: Promise<unknown> | null = null;
+    let owner: { pid: number } | null = null;
+    const first = await train(config, {
+      ...quiet,
+      onStep: ({ step }) => {
+        if (step !== 2) return;
+        owner = JSON.parse(readFileSync(join(config.outputDir, "run.lock"), "utf8")) as { pid: number };
+        second = openRunDir(config.outputDir, { resume: true });
+        second.catch(() => undefined); // asserted below
+      },
+    });
+    assert.equal(first.status, "completed");
+    assert.equal(owner!.pid, process.pid);
+    assert.ok(second !== null);
+    await assert.rejects(second, (err: unknown) => err instanceof DataError && /is in use by PID \d+ on .* \(this process/.test(err.message));
+    assert.deepEqual((await readdir(config.outputDir)).sort(), ["checkpoints", "config.json", "metrics.jsonl"], "the lock is gone with the run");
+  });
+
   test("evaluates the benchmark with the best checkpoint into results.json", async () => {
     const config = tinyConfig(dir, {
       steps: 10,
@@ -215,7 +294,7 @@ describe("train", () => {
     assert.equal(await readFile(join(busy, "notes.txt"), "utf8"), "mine");
     // A previous run's directory is emptied by --overwrite.
     const previous = join(dir, "short");
-    await openRunDir(previous, { overwrite: true });
+    await (await openRunDir(previous, { overwrite: true })).close();
     assert.deepEqual(await readdir(previous), ["checkpoints"]);
   });
 
@@ -236,7 +315,8 @@ describe("train", () => {
     const { rename } = await import("node:fs/promises");
     await rename(join(runDir, "checkpoints", "last"), join(runDir, "checkpoints", ".old-last"));
     await writeFile(join(runDir, "config.json"), "{}");
-    await openRunDir(runDir, { resume: true });
+    await run.close();
+    await (await openRunDir(runDir, { resume: true })).close();
     assert.equal(await readFile(join(runDir, "checkpoints", "last", "weights"), "utf8"), "two");
     assert.deepEqual((await readdir(join(runDir, "checkpoints"))).sort(), ["last"]);
   });
