@@ -32,9 +32,9 @@ export async function readTextInputs(file: string): Promise<TextInput[]> {
     }
     if (typeof row !== "object" || row === null || Array.isArray(row)) throw new DataError(file, `line ${i + 1}: expected a JSON object, got ${JSON.stringify(row)}`);
     const r = row as { text?: unknown; context?: unknown };
+    if (typeof r.text !== "string") throw new DataError(file, `line ${i + 1}: needs a string "text"`);
     const unknown = Object.keys(r).filter((k) => k !== "text" && k !== "context");
     if (unknown.length > 0) throw new DataError(file, `line ${i + 1}: unknown field ${unknown.map((k) => `'${k}'`).join(", ")} (allowed: text, context)`);
-    if (typeof r.text !== "string") throw new DataError(file, `line ${i + 1}: needs a string "text"`);
     if (r.context !== undefined && typeof r.context !== "string") throw new DataError(file, `line ${i + 1}: "context" must be a string`);
     inputs.push({ text: r.text, context: r.context as string | undefined });
   });

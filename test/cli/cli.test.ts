@@ -97,6 +97,30 @@ describe("hybrid-ir CLI", () => {
     assert.match(backend.stderr, /unknown backend 'cuda'/);
   });
 
+  test("corrupt input files exit 1 naming the file and the place, without a stack trace", async () => {
+    // Issue 15, case 4: a RangeError from the scorer and a TypeError from the JSONL reader.
+    const ds = await loadDataset("mlqa-r");
+    const dim = 4;
+    const questions = new Float32Array(ds.questions.length * dim).fill(0.5);
+    questions[5 * dim + 2] = NaN;
+    const nan = join(dir, "nan");
+    await writeEmbeddingsDir(nan, ds, {
+      questions: { data: questions, rows: ds.questions.length, cols: dim },
+      candidates: { data: new Float32Array(ds.candidates.length * dim).fill(0.5), rows: ds.candidates.length, cols: dim },
+    });
+    const scored = await cli("evaluate", "--dataset", "mlqa-r", "--embeddings", nan, "--workers", "0");
+    assert.equal(scored.code, 1);
+    assert.match(scored.stderr, /nan\/question_encodings\.npy: row 5, column 2 is NaN/);
+    assert.doesNotMatch(scored.stderr, /\n\s+at /);
+
+    const input = join(dir, "null.jsonl");
+    await writeFile(input, '{"text": "ok"}\nnull\n');
+    const embedded = await cli("embed", "--model", "mini", "--input", input, "--out", join(dir, "null.npy"));
+    assert.equal(embedded.code, 1);
+    assert.match(embedded.stderr, /null\.jsonl: line 2: expected a JSON object, got null/);
+    assert.doesNotMatch(embedded.stderr, /\n\s+at /);
+  });
+
   test("bad input exits non-zero with a message naming the problem", async () => {
     const empty = join(dir, "empty");
     await rm(empty, { recursive: true, force: true });

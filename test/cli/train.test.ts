@@ -122,6 +122,73 @@ describe("hybrid-ir train", () => {
     assert.equal((await readTrainerProgress(join(dir, "runs/long/checkpoints/last"))).step, 300);
   });
 
+  test("two processes on one run directory: one owns it, the other exits 1 naming the owner", async () => {
+    // Issue 15, case 2: two starts at once used to both get in (or die on ENOTEMPTY .tmp-last).
+    await write("shared.json", tinyConfig({ steps: 300, logEvery: 10, validateEvery: 0, checkpointEvery: 10, eval: null, outputDir: "runs/shared" }));
+    const start = () => {
+      const child = spawn(process.execPath, [MAIN, "train", "--config", "shared.json"], { cwd: dir });
+      const out = { stdout: "", stderr: "", code: new Promise<number | null>((resolve) => child.on("close", resolve)) };
+      child.stdout.on("data", (d: Buffer) => (out.stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out.stderr += d.toString()));
+      return { child, out };
+    };
+    const [a, b] = [start(), start()];
+    const loser = await Promise.race([a.out.code.then(() => a), b.out.code.then(() => b)]);
+    const winner = loser === a ? b : a;
+    assert.equal(await loser.out.code, 1, loser.out.stderr);
+    assert.match(loser.out.stderr, new RegExp(`runs/shared: is in use by PID ${winner.child.pid} on \\S+ since \\d{4}-`));
+    assert.doesNotMatch(loser.out.stderr, /\n\s+at /, "no stack trace");
+    // The owner trains on undisturbed; stopped, it leaves a resumable run and no lock.
+    let winnerExited = false;
+    void winner.out.code.then(() => (winnerExited = true));
+    while (!/^step 20\/300/m.test(winner.out.stdout)) {
+      assert.ok(!winnerExited, `the owner exited early: ${winner.out.stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    winner.child.kill("SIGINT");
+    assert.equal(await winner.out.code, 130, winner.out.stderr);
+    await assert.rejects(access(join(dir, "runs/shared/run.lock")), "the lock goes with its process");
+
+    // A lock left by a process killed with SIGKILL is stale: reported and taken over.
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => dead.on("close", resolve));
+    const { hostname } = await import("node:os");
+    await writeFile(join(dir, "runs/shared/run.lock"), JSON.stringify({ pid: dead.pid, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", processStart: null }));
+    await writeFile(join(dir, "runs/shared/per-query.json.999999999.tmp"), "half");
+    const resumed = await cli(dir, "train", "--resume", "--output", "runs/shared");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`removed the stale lock of PID ${dead.pid} on \\S+ since 2026-01-01T00:00:00.000Z: that process is gone`));
+    assert.match(resumed.stdout, /removed per-query\.json\.999999999\.tmp, left by a killed write/);
+  });
+
+  test("a corrupt checkpoint is an input error naming its file; the stack only with --debug", async () => {
+    // Issue 15, case 4: these were a SyntaxError without a path and a raw read error.
+    await write("ckpt.json", tinyConfig({ steps: 4, logEvery: 2, validateEvery: 0, checkpointEvery: 2, eval: null, outputDir: "runs/ckpt" }));
+    assert.equal((await cli(dir, "train", "--config", "ckpt.json")).code, 0);
+    const { cp, truncate } = await import("node:fs/promises");
+    const state = join(dir, "runs/ckpt-state/checkpoints/last/trainer-state.json");
+    await cp(join(dir, "runs/ckpt"), join(dir, "runs/ckpt-state"), { recursive: true });
+    await writeFile(state, (await readFile(state, "utf8")).slice(0, 40));
+    const badState = await cli(dir, "train", "--resume", "--output", "runs/ckpt-state");
+    assert.equal(badState.code, 1);
+    assert.match(badState.stderr, /runs\/ckpt-state\/checkpoints\/last\/trainer-state\.json: invalid JSON/);
+    assert.doesNotMatch(badState.stderr, /\n\s+at /);
+    await writeFile(state, JSON.stringify({ ...JSON.parse(await readFile(join(dir, "runs/ckpt/checkpoints/last/trainer-state.json"), "utf8")), step: -3 }));
+    const badStep = await cli(dir, "train", "--resume", "--output", "runs/ckpt-state");
+    assert.match(badStep.stderr, /trainer-state\.json: step must be a whole number >= 0, got -3/);
+
+    await cp(join(dir, "runs/ckpt"), join(dir, "runs/ckpt-optim"), { recursive: true });
+    const optimizer = join(dir, "runs/ckpt-optim/checkpoints/last/optimizer.bin");
+    await truncate(optimizer, 1000);
+    const badOptim = await cli(dir, "train", "--resume", "--output", "runs/ckpt-optim");
+    assert.equal(badOptim.code, 1);
+    assert.match(badOptim.stderr, /runs\/ckpt-optim\/checkpoints\/last\/optimizer\.bin: holds 1000 bytes, trainer-state\.json lists \d+/);
+    assert.doesNotMatch(badOptim.stderr, /\n\s+at /);
+    const debug = await cli(dir, "train", "--resume", "--output", "runs/ckpt-optim", "--debug");
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /\n\s+at .*checkpoint-state\.js/, "--debug shows where it was raised");
+  });
+
   test("config errors name the file and the key; flag errors are usage errors", async () => {
     await write("typo.json", tinyConfig({ optim: { lr: 1e-3, weight_decay: 0.1 }, outputDir: "runs/typo" }));
     const typo = await cli(dir, "train", "--config", "typo.json");
