@@ -169,8 +169,9 @@ async function aggregate(grid: Grid): Promise<void> {
 /** The table, and where the aggregate was written. */
 function printAggregate(grid: Grid, rows: readonly AggregateRow[]): void {
   const [csv, json] = [AGGREGATE_CSV, AGGREGATE_JSON].map((name) => show(join(grid.outputRoot, name)));
-  const started = rows.filter((r) => r.state !== "new").length;
-  console.log(`\n${formatAggregate(rows)}\n\n${rows.length} run${rows.length === 1 ? "" : "s"} (${rows.length - started} never started): ${csv}, ${json}`);
+  const notStarted = rows.filter((r) => r.state === "new").length;
+  const count = `${rows.length} run${rows.length === 1 ? "" : "s"}${notStarted > 0 ? ` (${notStarted} never started)` : ""}`;
+  console.log(`\n${formatAggregate(rows)}\n\n${count}: ${csv}, ${json}`);
 }
 
 

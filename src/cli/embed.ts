@@ -20,6 +20,11 @@ export async function readTextInputs(file: string): Promise<TextInput[]> {
   } catch {
     throw new DataError(file, "file is missing");
   }
+  return parseTextInputs(text, file);
+}
+
+/** The lines of an embed input file; `file` names it in errors. Blank lines are skipped; CRLF and a BOM are accepted. */
+export function parseTextInputs(text: string, file: string): TextInput[] {
   const inputs: TextInput[] = [];
   text.replace(/^\uFEFF/, "").split("\n").forEach((raw, i) => {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;

@@ -83,7 +83,7 @@ export function parseEncoderConfig(json: unknown, file: string): EncoderConfig {
     throw new DataError(file, `hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`);
   }
   const eps = json.layer_norm_eps ?? DEFAULTS.layer_norm_eps;
-  if (typeof eps !== "number" || !(eps > 0)) throw new DataError(file, `layer_norm_eps must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) throw new DataError(file, `layer_norm_eps must be a positive finite number, got ${typeof eps === "number" ? String(eps) : JSON.stringify(eps)}`);
 
   const act = json.hidden_act ?? "gelu";
   if (act !== "gelu") {

@@ -126,8 +126,13 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
       );
     }
     const width = FLOAT_WIDTH[dtype] ?? OTHER_WIDTH[dtype];
+    // An unknown dtype is refused, as the Python library does: read as "not a float, skipped" a
+    // damaged "F32" would silently drop a weight.
+    if (width === undefined) {
+      throw new DataError(file, `tensor '${name}': dtype '${dtype}' is not a safetensors dtype (${[...Object.keys(FLOAT_WIDTH), ...Object.keys(OTHER_WIDTH)].join(", ")})`);
+    }
     const dims = shape as number[];
-    if (width !== undefined && (end - begin) !== product(dims) * width) {
+    if ((end - begin) !== product(dims) * width) {
       throw new DataError(
         file,
         `tensor '${name}': ${end - begin} bytes but shape [${dims.join(", ")}] of ${dtype} needs ${product(dims) * width}`,
@@ -135,6 +140,16 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
     }
     entries.set(name, { dtype, shape: dims, begin, end });
   }
+  // As the Python library requires: the tensors tile the data section, in order of their offsets,
+  // with no gap, overlap or trailing bytes (overlapping tensors would read each other's bytes).
+  let at = 0;
+  for (const [name, e] of [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end)) {
+    if (e.begin !== at) {
+      throw new DataError(file, `tensor '${name}': data_offsets begin at ${e.begin}, but the previous tensor ends at ${at} (${e.begin < at ? "overlap" : "gap"})`);
+    }
+    at = e.end;
+  }
+  if (at !== dataLength) throw new DataError(file, `the tensors end at byte ${at} of a ${dataLength}-byte data section (trailing bytes: corrupt or truncated header)`);
   return { entries, metadata, dataStart: 8 + headerBytes.length };
 }
 

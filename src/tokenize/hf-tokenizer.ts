@@ -49,7 +49,45 @@ export async function decodeTokenizerJson(bytes: Buffer, path: string): Promise<
   if (typeof json !== "object" || json === null || !("model" in json) || typeof json.model !== "object") {
     throw new DataError(path, "is not a tokenizer.json (no \"model\" object)");
   }
+  const problem = vocabProblem((json as { model: unknown }).model) ?? idsProblem(json as Record<string, unknown>);
+  if (problem !== undefined) throw new DataError(path, problem);
   return json as TokenizerJson;
+}
+
+/** The ids of added and special tokens, which the tokenizers library takes as they are. */
+function idsProblem(json: Record<string, unknown>): string | undefined {
+  const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const added = json.added_tokens ?? [];
+  if (!Array.isArray(added)) return `added_tokens must be an array`;
+  const bad = added.findIndex((t) => typeof t !== "object" || t === null || !isId((t as { id?: unknown }).id) || typeof (t as { content?: unknown }).content !== "string");
+  if (bad >= 0) return `added_tokens[${bad}] needs a token id (a whole number >= 0) and a string content, got ${JSON.stringify(added[bad])}`;
+  const special = (json.post_processor as { special_tokens?: unknown } | null | undefined)?.special_tokens;
+  if (typeof special === "object" && special !== null) {
+    for (const [name, t] of Object.entries(special)) {
+      const ids = (t as { ids?: unknown } | null)?.ids;
+      if (!Array.isArray(ids) || !ids.every(isId)) return `post_processor.special_tokens['${name}'].ids must be token ids, got ${JSON.stringify(ids)}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the tokenizers library does not check itself: a vocabulary whose ids are not whole
+ * numbers ≥ 0 loads, then encodes to ids that are not token ids.
+ */
+function vocabProblem(model: unknown): string | undefined {
+  if (typeof model !== "object" || model === null) return `"model" must be an object`;
+  const vocab = (model as { vocab?: unknown }).vocab;
+  if (vocab === undefined) return undefined;
+  const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (Array.isArray(vocab)) {
+    // Unigram: [piece, log-probability] pairs; the id is the position.
+    const bad = vocab.findIndex((e) => !Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string" || typeof e[1] !== "number" || !Number.isFinite(e[1]));
+    return bad < 0 ? undefined : `model.vocab[${bad}] must be a [piece, score] pair, got ${JSON.stringify(vocab[bad])}`;
+  }
+  if (typeof vocab !== "object" || vocab === null) return `model.vocab must be an object or an array`;
+  const bad = Object.entries(vocab).find(([, id]) => !isId(id));
+  return bad === undefined ? undefined : `model.vocab['${bad[0]}'] must be a token id (a whole number >= 0), got ${JSON.stringify(bad[1])}`;
 }
 
 export async function readTokenizerJson(path: string): Promise<TokenizerJson> {

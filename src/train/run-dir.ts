@@ -346,10 +346,11 @@ export function parseResultsSummary(json: unknown, path: string): ResultsSummary
     const v = at(json, field);
     return typeof v === "string" && v !== "" ? v : fail(field, "a non-empty string", v);
   };
+  const dataset = text("dataset");
   const checkpoint = text("run.checkpoint");
   if (checkpoint !== "last" && checkpoint !== "best") fail("run.checkpoint", `"last" or "best"`, checkpoint);
   return {
-    dataset: text("dataset"),
+    dataset,
     run: {
       status: text("run.status"),
       steps: int("run.steps"),

@@ -95,7 +95,7 @@ describe("encoder config", () => {
     throwsData(() => parseEncoderConfig({ ...LABSE, is_decoder: true }, "config.json"), /is_decoder: true is not supported/);
     throwsData(() => parseEncoderConfig({ ...LABSE, num_attention_heads: 5 }, "config.json"), /hidden_size 768 is not a multiple of num_attention_heads 5/);
     throwsData(() => parseEncoderConfig({ ...LABSE, hidden_size: "768" }, "config.json"), /hidden_size must be an integer ≥ 1, got "768"/);
-    throwsData(() => parseEncoderConfig({ ...LABSE, layer_norm_eps: 0 }, "config.json"), /layer_norm_eps must be a positive number/);
+    throwsData(() => parseEncoderConfig({ ...LABSE, layer_norm_eps: 0 }, "config.json"), /layer_norm_eps must be a positive finite number, got 0/);
   });
 
   test("encoderConfigToJson writes what transformers' AutoModel needs and parses back to the same config", () => {
