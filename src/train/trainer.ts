@@ -15,6 +15,7 @@
  * rate a pure function of the step, so a run resumed from a checkpoint ends with the same weights
  * as one never interrupted. With dropout > 0 it does not: tfjs's dropout masks are unseeded.
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../compute/backend.js";
 import { DataError } from "../data/errors.js";
@@ -27,11 +28,11 @@ import type { TextInput } from "../model/inputs.js";
 import { HubError } from "../model/hub.js";
 import { loadModel } from "../model/load.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
-import { join } from "node:path";
 import { buildPools, summarizePools } from "../sampling/pools.js";
 import { createSampler, type Batch, type BatchSampler } from "../sampling/sampler.js";
 import type { TrainingRecord } from "../train-data/format.js";
 import { checkContamination, describeContamination } from "../train-data/split.js";
+import { pathExists } from "../util/fs.js";
 import { progressBar, type Progress } from "../util/progress.js";
 import {
   EMPTY_INTERVAL,
@@ -47,7 +48,6 @@ import {
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
-import { pathExists } from "../util/fs.js";
 import { CONFIG_NAME, currentProvenance, openRunDir, RunDir, type CheckpointName } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import { readRunRecords } from "./run-records.js";
