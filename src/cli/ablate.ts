@@ -31,7 +31,8 @@ checkpoints/last, a complete one is skipped, a diverged one is skipped unless --
 (then started afresh). Each run's output goes to <outputRoot>/logs/<key>.log. Then aggregates.
 Ctrl-C (or SIGTERM) stops the runs, which save checkpoints/last; the same command continues them.
 
-  --dry-run          list the expanded runs (index, key, labels, state); run nothing
+  --dry-run          list the expanded runs (index, key, labels, state; "*": a results.json that
+                     does not read back, with why; "in use by PID": another process trains it); run nothing
   --task I           train only expanded run I (what a SLURM array task runs)
   --emit slurm       write grid.json and a SLURM array script (default <outputRoot>/slurm-array.sh;
                      --script OUT) with one task per run; run nothing
