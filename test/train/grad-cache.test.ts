@@ -1,14 +1,20 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import type { EncodedBatch } from "../../src/model/inputs.js";
+import { readSafetensors } from "../../src/model/safetensors.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sentence-encoder.js";
+import { resolveRunConfig } from "../../src/train/config.js";
 import { cachedGradients, plainGradients, sliceBatch, type EmbeddingLoss, type StepGradients, type StepInputs } from "../../src/train/grad-cache.js";
 import { InfoNceLoss } from "../../src/train/loss.js";
-import type { TrainingRecord } from "../../src/train-data/format.js";
+import { train } from "../../src/train/trainer.js";
+import { writeTrainingJsonl, type TrainingRecord } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/parity/${name}`, import.meta.url));
@@ -144,5 +150,56 @@ describe("gradient caching", () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe("training with gradient caching", () => {
+  let dir: string;
+  before(async () => {
+    await initBackend("wasm");
+    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-grad-cache-"));
+    const ds = await loadDataset("mlqa-r", { languages: ["de", "en"], maxQuestionIds: 80 });
+    await writeTrainingJsonl(join(dir, "train.jsonl"), fromRetrievalDataset(ds));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  async function lastWeights(outputDir: string): Promise<Map<string, Float32Array>> {
+    const { tensors } = await readSafetensors(join(dir, outputDir, "checkpoints", "last", "model.safetensors"));
+    return new Map([...tensors].map(([name, t]) => [name, t.data]));
+  }
+
+  test("a short run with dropout ends on the plain run's weights to 1e-5 (batch 8 in chunks of 3)", async () => {
+    const config = (outputDir: string, gradCache: { chunkSize: number } | null, steps = 6) =>
+      resolveRunConfig(
+        {
+          model: { ref: "mini", seed: 1, dropout: 0.1, mini: { layers: 1, hidden: 64, heads: 2, intermediate: 128 } },
+          data: { train: "train.jsonl", validationFraction: 0 },
+          sampler: { name: "hybrid", batchSize: 8, seed: 3 },
+          optim: { lr: 1e-3, warmupSteps: 1 },
+          loss: { symmetric: true },
+          gradCache,
+          steps,
+          logEvery: 3,
+          validateEvery: 0,
+          checkpointEvery: 0,
+          eval: null,
+          backend: "wasm",
+          outputDir,
+        },
+        join(dir, "config.json"),
+        {},
+        dir,
+      );
+    const quiet = { log: () => undefined, progress: false };
+    const losses: Record<string, number[]> = { plain: [], cached: [] };
+    await train(config("plain", null), { ...quiet, onStep: (info) => losses.plain.push(info.loss) });
+    await train(config("cached", { chunkSize: 3 }), { ...quiet, onStep: (info) => losses.cached.push(info.loss) });
+    const plain = await lastWeights("plain");
+    const cached = await lastWeights("cached");
+    losses.plain.forEach((l, i) => assert.ok(Math.abs(l - losses.cached[i]) < 1e-5, `step ${i + 1}: loss ${losses.cached[i]} vs ${l}`));
+    assert.ok(maxDifference(cached, plain) < 1e-5, `weights differ by ${maxDifference(cached, plain)}`);
+    // The run moved the weights: equal end points are not two untouched initialisations.
+    await train(config("one-step", null, 1), quiet);
+    assert.ok(maxDifference(await lastWeights("one-step"), plain) > 1e-3, "six steps move the weights further than one");
   });
 });
