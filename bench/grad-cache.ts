@@ -218,9 +218,9 @@ async function table(configs: string[], batches: number[], chunkFlag: number | n
       let plain: Json;
       const predicted = lastPlain === null ? null : predictHeapMb(lastPlain, batch);
       if (predicted !== null && predicted > WASM_LIMIT_MIB) {
-        plain = { skipped: `does not fit (predicted ${Math.round(predicted)} MiB of wasm heap from batch ${String(lastPlain!.batch)})`, predicted_heap_mb: Math.round(predicted) };
+        plain = { bench: "grad-cache", config, batch, chunk: null, skipped: `does not fit (predicted ${Math.round(predicted)} MiB of wasm heap from batch ${String(lastPlain!.batch)})`, predicted_heap_mb: Math.round(predicted) };
       } else if (lastPlain !== null && typeof lastPlain.error === "string") {
-        plain = { skipped: `does not fit (batch ${String(lastPlain.batch)} already did not)` };
+        plain = { bench: "grad-cache", config, batch, chunk: null, skipped: `does not fit (batch ${String(lastPlain.batch)} already did not)` };
       } else {
         plain = (await child([...common, "--chunk", "0"], timeout)) ?? { error: "no result" };
         lastPlain = plain;
