@@ -13,6 +13,8 @@
  *   npm run bench                           everything (~10 minutes on 2 cores)
  *   npm run bench -- --quick                fewer repetitions, no base config (~3 minutes)
  *   npm run bench -- --only evaluator|encoder|torch
+ *   npm run bench -- --only grad-cache      bench/grad-cache.ts: plain vs grad-cached steps, mini and
+ *                                           e5-small at batch 32/100/256 (hours on 2 shared cores; not in the default run)
  *   npm run bench -- --torch-blas-dir DIR   passed to torch_bench.py --blas-dir (also $TORCH_BLAS_DIR)
  *
  * Child output (progress) goes to stderr, each child's JSON lines to stdout as they come, then the
@@ -158,7 +160,12 @@ async function main(): Promise<void> {
   });
   const parts = ["evaluator", "encoder", "torch"] as const;
   const only = values.only;
-  if (only !== undefined && !(parts as readonly string[]).includes(only)) throw new Error(`--only: '${only}' is not one of: ${parts.join(", ")}`);
+  if (only === "grad-cache") {
+    const r = await runChild(process.execPath, ["--expose-gc", path.join(HERE, "grad-cache.js"), ...(process.env.BENCH_OUT ? ["--out", process.env.BENCH_OUT] : [])], 6 * 3600);
+    if (r.code !== 0) throw new Error(`bench/grad-cache.ts: ${failure(r, 6 * 3600)}`);
+    return;
+  }
+  if (only !== undefined && !(parts as readonly string[]).includes(only)) throw new Error(`--only: '${only}' is not one of: ${[...parts, "grad-cache"].join(", ")}`);
   const run = (part: (typeof parts)[number]): boolean => only === undefined || only === part;
   const quick = values.quick ?? false;
   const blasDir = values["torch-blas-dir"] ?? process.env.TORCH_BLAS_DIR;

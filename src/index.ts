@@ -91,6 +91,7 @@ export {
   warmupStepsOf,
   type DataSection,
   type EvalSection,
+  type GradCacheSection,
   type LossSection,
   type MiniArchitecture,
   type ModelSection,
@@ -111,6 +112,16 @@ export {
   type RunSummary,
 } from "./train/run-dir.js";
 export { loadCheckpointModel, readTrainerProgress, type TrainerProgress } from "./train/checkpoint-state.js";
+export {
+  cachedGradients,
+  plainGradients,
+  stepGradients,
+  type EmbeddingLoss,
+  type EmbeddingModel,
+  type PairEmbeddings,
+  type StepGradients,
+  type StepInputs,
+} from "./train/grad-cache.js";
 export { train, summaryLine, type RunResults, type StepInfo, type TrainOptions, type TrainResult, type TrainStatus } from "./train/trainer.js";
 export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";

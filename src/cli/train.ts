@@ -13,7 +13,7 @@ import type { Command } from "./main.js";
 
 export const usage = `usage: hybrid-ir train --config FILE.json [--config FILE.json ...] [--resume | --overwrite]
                       [--steps N] [--output DIR] [--seed N] [--sampler x-x|x-y|hybrid] [--alpha A|by-size]
-                      [--batch-size N] [--backend auto|wasm|cpu|...]
+                      [--batch-size N] [--grad-cache-chunk N] [--backend auto|wasm|cpu|...]
        hybrid-ir train --resume --output DIR
 
 Trains one run per config into its output directory (config "outputDir", default runs/<config name>):
@@ -28,7 +28,9 @@ or --overwrite (delete that run and start afresh).
 Ctrl-C finishes the current step, saves checkpoints/last and exits with status 130.
 
 Flags override the config: --steps, --output, --seed (model and sampler seed), --sampler, --alpha,
---batch-size, --backend. The config format and its defaults: src/train/config.ts; presets: configs/*.json.`;
+--batch-size, --grad-cache-chunk (gradient caching in chunks of N pairs, 0 = off: larger batches
+in the same memory, one more forward pass), --backend. The config format and its defaults:
+src/train/config.ts; presets: configs/*.json.`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parse(
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<void> {
       sampler: { type: "string" },
       alpha: { type: "string" },
       "batch-size": { type: "string" },
+      "grad-cache-chunk": { type: "string" },
       backend: { type: "string" },
     },
     usage,
@@ -55,6 +58,7 @@ export async function run(argv: string[]): Promise<void> {
     sampler: values.sampler,
     alpha: values.alpha,
     batchSize: values["batch-size"],
+    gradCacheChunk: values["grad-cache-chunk"],
     backend: values.backend,
   };
   let files = values.config ?? [];

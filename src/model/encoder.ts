@@ -6,6 +6,7 @@
  * 2-D matMul (XNNPACK's fast path on wasm); only attention reshapes to [batch·heads, seq, head].
  */
 import * as tf from "@tensorflow/tfjs";
+import { dropoutMask } from "./dropout.js";
 import type { EncoderConfig, ModelFamily, NamedTensor, WeightMap } from "./types.js";
 import { IGNORED_WEIGHTS, encoderWeightSpec } from "./weight-spec.js";
 
@@ -71,10 +72,14 @@ export interface ForwardOptions {
   /** Applies dropout (when its rate is above 0). Default false. */
   readonly training?: boolean;
   /**
-   * Seeds this call's dropout masks (dropout site i uses seed + i), so a training run repeats
-   * exactly when the caller passes e.g. base seed + step. Default: tfjs's own random seeds.
+   * Seeds this call's dropout masks, so a training run repeats exactly when the caller passes e.g.
+   * a hash of (run seed, step). Default: a fresh random seed per call. Masks are drawn per
+   * example and token (src/model/dropout.ts): a row gets the same mask whichever rows share its
+   * call and however far it is padded.
    */
   readonly seed?: number;
+  /** Index of this call's first row in the whole batch, when a batch is run in chunks. Default 0. */
+  readonly rowOffset?: number;
 }
 
 interface Linear {
@@ -217,14 +222,19 @@ export class Encoder {
     const [batch, seq] = inputIds.shape;
     this.checkInputs(inputs);
     const training = opts.training ?? false;
-    let site = 0;
-    const drop = (x: tf.Tensor, rate: number): tf.Tensor => {
-      if (!training || rate === 0) return x;
-      const seed = opts.seed === undefined ? undefined : opts.seed + site++;
-      return tf.dropout(x, rate, undefined, seed);
-    };
     const c = this.config;
     const h = c.hiddenSize;
+    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+    const maxSeq = this.family.maxSeqLen(c);
+    let site = 0;
+    // x is [batch·seq, hidden] or attention probabilities [batch, heads, seq, seq]: either way
+    // `batch` rows, with the sequence axes bounded by the position table.
+    const drop = (x: tf.Tensor, rate: number): tf.Tensor => {
+      if (!training || rate === 0) return x;
+      const [inner, bounds] = x.rank === 4 ? [[c.numHeads, seq, seq], [c.numHeads, maxSeq, maxSeq]] : [[seq, h], [maxSeq, h]];
+      const mask = dropoutMask(rate, { seed, site: site++, rowOffset: opts.rowOffset ?? 0 }, batch, inner, bounds);
+      return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+    };
     return tf.tidy(() => {
       // [batch·seq, hidden]
       let x = this.embed(inputs);

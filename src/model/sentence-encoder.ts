@@ -12,7 +12,7 @@ import type { TextTokenizer, TokenizerJson } from "../tokenize/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { readEncoderWeights, writeEncoderWeights } from "./checkpoint.js";
 import { encoderConfigToJson, readEncoderConfig } from "./config.js";
-import { Encoder, type EncoderOptions } from "./encoder.js";
+import { Encoder, type EncoderOptions, type ForwardOptions } from "./encoder.js";
 import { resolveModel, type ResolveModelOptions } from "./hub.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
@@ -103,7 +103,7 @@ export class SentenceEncoder {
   }
 
   /** The encoder's last hidden state [batch, seq, hidden] for a tokenised batch. */
-  hiddenStates(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor3D {
+  hiddenStates(batch: EncodedBatch, opts: ForwardOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const shape: [number, number] = [batch.batch, batch.seqLen];
       return this.encoder.forward(
@@ -118,7 +118,7 @@ export class SentenceEncoder {
   }
 
   /** Sentence embeddings [batch, dim] of a tokenised batch; differentiable (training uses it). */
-  forward(batch: EncodedBatch, opts: { training?: boolean } = {}): tf.Tensor2D {
+  forward(batch: EncodedBatch, opts: ForwardOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const hidden = this.hiddenStates(batch, opts);
       const mask = tf.tensor2d(batch.attentionMask, [batch.batch, batch.seqLen], "int32");

@@ -39,9 +39,8 @@ export interface ModelSection {
   /** Initialises `mini` (other models load their weights). */
   readonly seed: number;
   /**
-   * Hidden and attention dropout while training. Default 0, which keeps a run deterministic: a
-   * resumed run then ends with the same weights as an uninterrupted one. tfjs draws dropout masks
-   * from an unseeded generator, so with dropout > 0 a resumed run only matches statistically.
+   * Hidden and attention dropout while training. Default 0. Masks are seeded by (model.seed,
+   * step), so a resumed run ends with the same weights as an uninterrupted one either way.
    */
   readonly dropout: number;
   /** `mini` only: overrides of its architecture; null keeps the preset's. */
@@ -99,6 +98,16 @@ export interface EvalSection {
   readonly batchSize: number;
 }
 
+/**
+ * Gradient caching (src/train/grad-cache.ts): the step embeds the batch in chunks of `chunkSize`
+ * queries and passages, computes the loss on the whole batch's embeddings, then backpropagates
+ * chunk by chunk. Same loss and gradients as the plain step, peak memory of one chunk, one more
+ * forward pass. For batches whose plain step does not fit in memory (wasm's 4 GiB, a GPU's).
+ */
+export interface GradCacheSection {
+  readonly chunkSize: number;
+}
+
 export interface Prefixes {
   readonly query: string;
   readonly passage: string;
@@ -113,6 +122,8 @@ export interface RunConfig {
   readonly sampler: SamplerConfig;
   readonly optim: OptimSection;
   readonly loss: LossSection;
+  /** In the file `{ "chunkSize": N }`; null (the default) computes each step in one pass. */
+  readonly gradCache: GradCacheSection | null;
   /** Optimiser steps of the whole run (one batch each). */
   readonly steps: number;
   /** Token limits, specials and prefix included; default the model preset's (64 / 256 for other models). */
@@ -153,6 +164,7 @@ export const DEFAULT_RUN_CONFIG: RunDefaults = {
   sampler: DEFAULT_SAMPLER_CONFIG,
   optim: { lr: 3e-5, weightDecay: 0.01, warmupSteps: null, warmupRatio: 0.1, schedule: "linear", clipNorm: 1.0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
   loss: { scale: 20, symmetric: false },
+  gradCache: null,
   steps: 1000,
   backend: "auto",
   logEvery: 10,
@@ -179,6 +191,7 @@ const TOP_KEYS = [
   "sampler",
   "optim",
   "loss",
+  "gradCache",
   "steps",
   "maxQueryLength",
   "maxPassageLength",
@@ -212,6 +225,8 @@ export interface RunFlags {
   readonly alpha?: string;
   readonly batchSize?: string;
   readonly backend?: string;
+  /** Grad cache chunk size; "0" turns grad caching off. */
+  readonly gradCacheChunk?: string;
 }
 
 
@@ -288,6 +303,14 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
     symmetric: l.symmetric === undefined ? DEFAULT_RUN_CONFIG.loss.symmetric : boolean(l.symmetric, "loss.symmetric", file),
   };
 
+  // --- grad cache
+  let gradCache: GradCacheSection | null = DEFAULT_RUN_CONFIG.gradCache;
+  if (top.gradCache !== undefined && top.gradCache !== null) {
+    const g = section(top, "gradCache", ["chunkSize"], file);
+    if (g.chunkSize === undefined) fail(`gradCache needs "chunkSize": queries (and passages) per chunk, e.g. { "chunkSize": 16 }; null turns it off`);
+    gradCache = { chunkSize: integer(g.chunkSize, "gradCache.chunkSize", file, 1) };
+  }
+
   // --- eval
   const evalSection = evalConfig(top.eval, file);
 
@@ -307,6 +330,10 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
   if (flags.steps !== undefined) steps = flagInteger("steps", flags.steps, 1);
   if (flags.output !== undefined) outputDir = flags.output;
   if (flags.seed !== undefined) modelSeed = flagInteger("seed", flags.seed, 0);
+  if (flags.gradCacheChunk !== undefined) {
+    const chunkSize = flagInteger("grad-cache-chunk", flags.gradCacheChunk, 0);
+    gradCache = chunkSize === 0 ? null : { chunkSize };
+  }
   if (flags.backend !== undefined) backend = backendName(flags.backend, (msg) => { throw new RangeError(`--backend: ${msg}`); });
   sampler = applySamplerFlags(sampler, { sampler: flags.sampler, alpha: flags.alpha, batchSize: flags.batchSize, seed: flags.seed });
   // α means nothing to x-x and x-y; one canonical value keeps equal runs' configs equal.
@@ -320,6 +347,7 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
     sampler,
     optim,
     loss,
+    gradCache,
     steps,
     maxQueryLength: top.maxQueryLength === undefined ? lengths.maxQueryLength : integer(top.maxQueryLength, "maxQueryLength", file, 3),
     maxPassageLength: top.maxPassageLength === undefined ? lengths.maxPassageLength : integer(top.maxPassageLength, "maxPassageLength", file, 3),
@@ -346,11 +374,13 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
 /**
  * The config as a run directory's config.json holds it (before `provenance` is added): as
  * resolved, except that a non-hybrid sampler has no `alpha`, which the sampler section refuses for
- * it, so the file reads back (as --config, or in `hybrid-ir batches`) to the same config.
+ * it, so the file reads back (as --config, or in `hybrid-ir batches`) to the same config; and
+ * `gradCache` only when it is on, so runs from before the option keep their config and run key.
  */
 export function runConfigToJson(config: RunConfig): Record<string, unknown> {
   const { alpha, ...sampler } = config.sampler;
-  return { ...config, sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler };
+  const { gradCache, ...rest } = config;
+  return { ...rest, ...(gradCache === null ? {} : { gradCache }), sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler };
 }
 
 /** Warm-up in whole steps: `warmupSteps`, or `warmupRatio · steps` rounded. */

@@ -4,16 +4,16 @@
  *
  * Per step: the sampler's next batch of (query record, passage record) index pairs → texts in
  * the pair's languages → token ids (prefixes, max lengths) → InfoNCE of the two embedding
- * batches, with gradients → clip to the global norm → AdamW with the schedule's rate for this
- * step. Every `logEvery` steps one log line and one metrics.jsonl line; before the first step
+ * batches, with gradients (in one pass, or chunk by chunk with `gradCache`: grad-cache.ts) →
+ * clip to the global norm → AdamW with the schedule's rate for this step. Every `logEvery` steps one log line and one metrics.jsonl line; before the first step
  * and every `validateEvery` after, the loss on a fixed set of validation batches, keeping
  * `checkpoints/best` on improvement; every `checkpointEvery` steps `checkpoints/last`. At the
  * end, the benchmark is encoded with the best checkpoint and evaluated into results.json.
  *
- * Determinism: with dropout 0 (the default) a step is a pure function of (weights, optimiser
- * state, batch, step), the sampler's batches a pure function of (seed, epoch, position), and the
- * rate a pure function of the step, so a run resumed from a checkpoint ends with the same weights
- * as one never interrupted. With dropout > 0 it does not: tfjs's dropout masks are unseeded.
+ * Determinism: a step is a pure function of (weights, optimiser state, batch, step) (dropout
+ * masks are seeded by model.seed and the step), the sampler's batches a pure function of (seed,
+ * epoch, position), and the rate a pure function of the step, so a run resumed from a checkpoint
+ * ends with the same weights as one never interrupted.
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -46,6 +46,7 @@ import {
   type TrainerStop,
 } from "./checkpoint-state.js";
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
+import { stepGradients, stepSeed } from "./grad-cache.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import { CONFIG_NAME, currentProvenance, openRunDir, RunDir, type CheckpointName } from "./run-dir.js";
@@ -144,7 +145,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const pools = summarizePools(trainPools);
   log(
     `data: ${records.length} training records (${pools.groups} groups, ${pools.languages.join(" ")}), ` +
-      `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}, ${sampler.length} batches per epoch`,
+      `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}` +
+      `${config.gradCache === null ? "" : ` (grad cache, chunks of ${config.gradCache.chunkSize})`}, ${sampler.length} batches per epoch`,
   );
   const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
   const model = await buildModel(config, data.corpus, encoderOptions, configFile);
@@ -280,9 +282,9 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
     const { queries, passages } = encodePairs(model, batch, records, config);
     const lr = learningRate(step, schedule);
     // value: scalar loss; grads: one tensor per variable, shaped like it.
-    const { value, grads } = tf.variableGrads(
-      () => lossFn.compute(model.forward(queries, { training: true }), model.forward(passages, { training: true })),
-      model.variables(),
+    const { value, grads } = stepGradients(
+      { model, queries, passages, loss: (e) => lossFn.compute(e.queries, e.passages), seed: stepSeed(config.model.seed, step) },
+      config.gradCache?.chunkSize ?? null,
     );
     const loss = (await value.data())[0];
     const clipped = clipByGlobalNorm(grads, clipNorm);

@@ -125,6 +125,31 @@ describe("resolveRunConfig", () => {
     assert.throws(() => resolveRunConfig(MINIMAL, FILE, { alpha: "2" }), { name: "RangeError", message: /alpha must be a number in \[0, 1\]/ });
   });
 
+  test("gradCache: off by default, { chunkSize } in the file, --grad-cache-chunk over it (0 = off); in config.json only when on", () => {
+    const off = resolveRunConfig(MINIMAL, FILE, {}, "/work");
+    assert.equal(off.gradCache, null);
+    assert.equal("gradCache" in runConfigToJson(off), false, "runs from before the option keep their config.json and run key");
+    const on = resolveRunConfig({ ...MINIMAL, gradCache: { chunkSize: 16 } }, FILE, {}, "/work");
+    assert.deepEqual(on.gradCache, { chunkSize: 16 });
+    assert.deepEqual(resolveRunConfig({ ...MINIMAL, gradCache: null }, FILE).gradCache, null);
+    assert.deepEqual(resolveRunConfig(MINIMAL, FILE, { gradCacheChunk: "8" }).gradCache, { chunkSize: 8 });
+    assert.equal(resolveRunConfig({ ...MINIMAL, gradCache: { chunkSize: 16 } }, FILE, { gradCacheChunk: "0" }).gradCache, null);
+    const written = JSON.parse(JSON.stringify(runConfigToJson(on)));
+    assert.deepEqual(written.gradCache, { chunkSize: 16 });
+    assert.deepEqual(resolveRunConfig(written, "/work/runs/exp/config.json"), on);
+    assert.deepEqual(configDifferences(on, off), ["gradCache"]);
+    for (const [json, message] of [
+      [{ gradCache: { chunkSize: 0 } }, /gradCache\.chunkSize must be an integer ≥ 1, got 0/],
+      [{ gradCache: { chunkSize: 2.5 } }, /gradCache\.chunkSize must be an integer ≥ 1, got 2\.5/],
+      [{ gradCache: {} }, /gradCache needs "chunkSize"/],
+      [{ gradCache: { chunk: 4 } }, /chunk/],
+      [{ gradCache: 16 }, /gradCache/],
+    ] as [Record<string, unknown>, RegExp][]) {
+      assert.match(dataError(() => resolveRunConfig({ ...MINIMAL, ...json }, FILE)).message, message);
+    }
+    assert.throws(() => resolveRunConfig(MINIMAL, FILE, { gradCacheChunk: "-1" }), { name: "RangeError", message: /--grad-cache-chunk takes an integer ≥ 0/ });
+  });
+
   test("a run's config.json (resolved config + provenance) resolves to the same config", () => {
     const c = resolveRunConfig({ ...MINIMAL, steps: 77, sampler: { name: "x-y" } }, FILE, { seed: "4" }, "/work");
     assert.equal(c.sampler.alpha, 0.5, "one canonical α for samplers that do not use it");
