@@ -37,9 +37,19 @@ export function settingsArg(value: string | undefined): LareqaSettingName[] {
 export class LareqaRuns {
   private readonly runs: RankedRun[];
 
-  constructor(task: EvalTask, candidateIds: readonly string[], base: string, settings: readonly LareqaSettingName[], depth: number, tag: string) {
+  constructor(
+    task: EvalTask,
+    candidateIds: readonly string[],
+    base: string,
+    settings: readonly LareqaSettingName[],
+    depth: number,
+    tag: string,
+    keepPerQuery = false,
+  ) {
     const ranker = new TrecRanker(candidateIds);
-    this.runs = settings.map((s) => new RankedRun(lareqaSetting(task, s), ranker, candidateIds, { depth, tag, runPath: settingPath(base, s) }));
+    this.runs = settings.map(
+      (s) => new RankedRun(lareqaSetting(task, s), ranker, candidateIds, { depth, tag, keepPerQuery, runPath: settingPath(base, s) }),
+    );
   }
 
   readonly onScores = (q: number, block: Float32Array, offset: number): void => {

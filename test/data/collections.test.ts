@@ -102,6 +102,9 @@ describe("malformed collections: a DataError naming the file, the line and the p
       });
     });
   }
+  test("a directory in neither layout", async () => {
+    await assert.rejects(loadCollection(FIXTURES), (e: unknown) => e instanceof DataError && /neither a BEIR collection .* nor a MIRACL one/.test(e.message));
+  });
   test("a directory that is no collection", async () => {
     await assert.rejects(loadCollection(join(FIXTURES, "nowhere")), (e: unknown) => e instanceof DataError && /no such collection directory/.test(e.message));
   });

@@ -24,10 +24,10 @@ import { loadDataset } from "../../src/data/lareqa.js";
 import { loadCollection } from "../../src/data/load-collection.js";
 import { DenseScorer } from "../../src/eval/dense-scorer.js";
 import { evaluate } from "../../src/eval/evaluate.js";
-import { lareqaSetting, type LareqaSettingName, writeSettingQrels } from "../../src/eval/lareqa-runs.js";
+import { lareqaSetting, type LareqaSettingName, settingPath, writeSettingQrels } from "../../src/eval/lareqa-runs.js";
+import { LareqaRuns } from "../../src/cli/ranked-output.js";
 import type { RankedResult } from "../../src/eval/ranked.js";
-import { collectionSetting, evaluateCollection, RankedRun } from "../../src/eval/ranked-runs.js";
-import { TrecRanker } from "../../src/eval/ranking.js";
+import { collectionSetting, evaluateCollection } from "../../src/eval/ranked-runs.js";
 import { taskFromDataset } from "../../src/eval/task.js";
 import type { Scorer } from "../../src/eval/types.js";
 import { datasetTexts, encodeDataset } from "../../src/model/encode-dataset.js";
@@ -115,20 +115,17 @@ function tieScorer(numQueries: number, numDocs: number): Scorer {
   };
 }
 
-/** The LAReQA settings' runs from one evaluation pass, each checked against pytrec_eval. */
+/** The LAReQA settings' runs from one evaluation pass, as `--run-out` writes them, each checked against pytrec_eval. */
 async function checkLareqa(ds: RetrievalDataset, scorer: Scorer, settings: readonly LareqaSettingName[], name: string, depth: number): Promise<void> {
   const task = taskFromDataset(ds);
-  const ranker = new TrecRanker(ds.candidates.map((c) => c.uid));
   const docIds = ds.candidates.map((c) => c.uid);
-  const runs = settings.map(
-    (s) => new RankedRun(lareqaSetting(task, s), ranker, docIds, { depth, keepPerQuery: true, runPath: join(work, `${name}.${s}.run`) }),
-  );
-  await evaluate(task, scorer, { onScores: (q, block, offset) => runs.forEach((r) => r.add(q, block, offset)) });
-  for (const run of runs) {
-    const ours = run.finish();
-    const qrels = join(work, `${name}.${run.setting.name}.qrels`);
-    writeSettingQrels(qrels, run.setting, task.queryLang.length, docIds);
-    assertAgrees(ours, await pytrec(join(work, `${name}.${run.setting.name}.run`), qrels, ours.recallKs), `${name} ${run.setting.name}`);
+  const base = join(work, `${name}.trec`);
+  const runs = new LareqaRuns(task, docIds, base, settings, depth, name, true);
+  await evaluate(task, scorer, { onScores: runs.onScores });
+  for (const [setting, ours] of Object.entries(runs.finish())) {
+    const qrels = settingPath(join(work, `${name}.qrels`), setting);
+    writeSettingQrels(qrels, lareqaSetting(task, setting as LareqaSettingName), task.queryLang.length, docIds);
+    assertAgrees(ours, await pytrec(settingPath(base, setting), qrels, ours.recallKs), `${name} ${setting}`);
   }
 }
 
