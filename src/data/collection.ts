@@ -130,9 +130,7 @@ export async function scanCorpus(files: readonly string[], parse: DocumentParser
   const hash = createHash("sha256");
   const docIds: string[] = [];
   const indexOf = new Map<string, number>();
-  const where: [string, number][] = []; // per file: [name, index of its first document]
   for (const file of files) {
-    where.push([file, docIds.length]);
     for await (const line of readLines(file, hash)) {
       if (line.text.trim() === "") continue;
       const { id } = parse(file, line);
