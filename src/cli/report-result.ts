@@ -1,23 +1,30 @@
 /** What `evaluate` and `bm25` share: running the evaluator with a progress bar, and printing. */
-import { evaluate } from "../eval/evaluate.js";
+import { evaluate, type EvaluateOptions } from "../eval/evaluate.js";
+import type { RankedResult } from "../eval/ranked.js";
 import { formatCrossMatrix, formatSummaryTable } from "../eval/format.js";
 import type { EvaluationResult } from "../eval/result.js";
 import type { EvalTask, Scorer } from "../eval/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { progressBar } from "../util/progress.js";
+import { formatRanked } from "./ranked-output.js";
 
-export async function runEvaluation(task: EvalTask, scorer: Scorer, label: string): Promise<EvaluationResult> {
+export async function runEvaluation(
+  task: EvalTask,
+  scorer: Scorer,
+  label: string,
+  onScores?: EvaluateOptions["onScores"],
+): Promise<EvaluationResult> {
   const bar = progressBar(label, scorer.numQueries);
-  const result = await evaluate(task, scorer, { onProgress: (done) => bar.update(done) });
+  const result = await evaluate(task, scorer, { onProgress: (done) => bar.update(done), onScores });
   bar.finish();
   return result;
 }
 
 export async function printResult(
   result: EvaluationResult,
-  opts: { dataset: string; json: boolean; out: string | undefined },
+  opts: { dataset: string; json: boolean; out: string | undefined; trec?: Readonly<Record<string, RankedResult>> },
 ): Promise<void> {
-  const json = JSON.stringify({ dataset: opts.dataset, ...result }, null, 2);
+  const json = JSON.stringify({ dataset: opts.dataset, ...result, ...(opts.trec ? { trec: opts.trec } : {}) }, null, 2);
   if (opts.out !== undefined) await writeFileAtomic(opts.out, json + "\n");
   if (opts.json) {
     console.log(json);
@@ -31,4 +38,8 @@ export async function printResult(
   console.log(formatSummaryTable(result));
   console.log(`\ncross-lingual mAP, query language (rows) × target language (columns):\n`);
   console.log(formatCrossMatrix(result));
+  if (opts.trec) {
+    console.log(`\ntrec_eval metrics of the --run-out runs (top ${Object.values(opts.trec)[0]?.depth} per ranked query):\n`);
+    console.log(formatRanked(opts.trec));
+  }
 }

@@ -58,6 +58,12 @@ export interface EvaluateOptions {
   readonly keepPerQuery?: boolean;
   /** Called after each block with the number of queries done so far. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Called with every query's score row, `block[offset .. offset + numCandidates)`, before its
+   * metrics: how TREC runs are taken from the same pass (`lareqa-runs.ts`). The block is reused
+   * afterwards, so copy what must outlive the call.
+   */
+  readonly onScores?: (q: number, block: Float32Array, offset: number) => void;
 }
 
 export const DEFAULT_RECALL_KS: readonly number[] = [1, 5, 10, 100];
@@ -102,6 +108,7 @@ export async function evaluate(
     }
     for (let i = 0; i < count; i++) {
       const q = start + i;
+      options.onScores?.(q, block, i * numCandidates);
       if (task.relevant[q].length === 0) continue;
       ranker.rank(q, block, i * numCandidates);
       sums.addQuery(q, ranker);

@@ -184,3 +184,24 @@ export function rankDistanceFromRanks(ranks: ArrayLike<number>): number {
   }
   return hi - lo;
 }
+
+/**
+ * nDCG@k as trec_eval's `ndcg_cut.k`: gain = the relevance grade, discount log2(rank + 1), the
+ * ideal ranking being every positively graded document sorted by grade. `ranks[i]` and
+ * `gains[i]` describe the same relevant document (rank Infinity when it was not retrieved), so
+ * `gains` must list every positive grade the query has. NaN when there is none.
+ *
+ * @example
+ * // Grade 2 at rank 1, grade 1 not retrieved: DCG 2, ideal 2 + 1/log2(3).
+ * ndcgAtKFromRanks([1, Infinity], [2, 1], 10); // 0.7602
+ */
+export function ndcgAtKFromRanks(ranks: ArrayLike<number>, gains: ArrayLike<number>, k: number): number {
+  if (ranks.length !== gains.length) throw new RangeError(`${ranks.length} ranks but ${gains.length} gains`);
+  const ideal = Array.from(gains).filter((g) => g > 0).sort((a, b) => b - a);
+  if (ideal.length === 0) return NaN;
+  let dcg = 0;
+  for (let i = 0; i < ranks.length; i++) if (ranks[i] <= k && gains[i] > 0) dcg += gains[i] / Math.log2(ranks[i] + 1);
+  let idcg = 0;
+  for (let j = 0; j < Math.min(k, ideal.length); j++) idcg += ideal[j] / Math.log2(j + 2);
+  return dcg / idcg;
+}
