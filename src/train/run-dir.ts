@@ -65,6 +65,8 @@ export type MetricsLine =
       readonly pairsPerSec: number;
       readonly secPerStep: number;
       readonly epoch: number;
+      /** The adversarial strategy's discriminator over the interval (adversarial.ts). */
+      readonly adversary?: { readonly loss: number; readonly accuracy: number; readonly lambda: number };
     }
   | { readonly type: "val"; readonly step: number; readonly valLoss: number; readonly best: boolean }
   | { readonly type: "event"; readonly step: number; readonly event: string; readonly detail?: string };

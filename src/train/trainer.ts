@@ -38,6 +38,7 @@ import {
   writeCheckpoint,
   type TrainerProgress,
 } from "./checkpoint-state.js";
+import { LanguageAdversary } from "./adversarial.js";
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
@@ -156,6 +157,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const { beta1, beta2, epsilon, weightDecay, clipNorm } = config.optim;
   const optimizer = new AdamW(model.variables(), { beta1, beta2, epsilon, weightDecay });
   if (resumeFrom !== null) optimizer.restore(await readOptimizerState(resumeFrom, model));
+  const adversary = config.adversarial === null ? null : new LanguageAdversary(config.adversarial, trainPools.languages, model.dim, config.model.seed);
+  if (adversary !== null && resumeFrom !== null) await adversary.restore(resumeFrom);
   if (options.resume) {
     await run.truncateMetrics(progress.step);
     await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
@@ -181,7 +184,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   let message = "";
   const snapshot = (): TrainerProgress => ({ step, sampler: sampler.state(), bestValLoss, bestStep, badValidations, lastValidationStep });
   const save = async (name: CheckpointName) => {
-    await run.saveCheckpoint(name, (dir) => writeCheckpoint(dir, model, optimizer, snapshot()));
+    await run.saveCheckpoint(name, async (dir) => {
+      await adversary?.save(dir);
+      await writeCheckpoint(dir, model, optimizer, snapshot());
+    });
     if (name === "last") lastSaved = step;
   };
   const validate = async (): Promise<number> => {
@@ -217,10 +223,19 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     const { queries, passages } = encodePairs(model, batch, records, config);
     const lr = learningRate(step, schedule);
     // value: scalar loss; grads: one tensor per variable, shaped like it.
-    const { value, grads } = tf.variableGrads(
-      () => lossFn.compute(model.forward(queries, { training: true }), model.forward(passages, { training: true })),
-      model.variables(),
-    );
+    const { value, grads } =
+      adversary === null
+        ? tf.variableGrads(
+            () => lossFn.compute(model.forward(queries, { training: true }), model.forward(passages, { training: true })),
+            model.variables(),
+          )
+        : adversary.variableGrads(
+            model.variables(),
+            (q, p) => lossFn.compute(q, p),
+            () => ({ queries: model.forward(queries, { training: true }), passages: model.forward(passages, { training: true }) }),
+            batch,
+            step,
+          );
     const loss = (await value.data())[0];
     const clipped = clipByGlobalNorm(grads, clipNorm);
     tf.dispose([value, grads]);
@@ -256,11 +271,13 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         pairsPerSec: interval.pairs / interval.seconds,
         secPerStep: interval.seconds / interval.steps,
         epoch: sampler.state().epoch,
+        ...(adversary === null ? {} : { adversary: adversary.takeInterval() ?? undefined }),
       };
       await run.appendMetrics(line);
       log(
         `step ${step}/${config.steps} | loss ${line.loss.toFixed(4)} | lr ${lr.toExponential(2)} | grad ${line.gradNorm.toFixed(3)} | ` +
-          `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}`,
+          `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}` +
+          (line.adversary ? ` | discriminator CE ${line.adversary.loss.toFixed(3)} acc ${line.adversary.accuracy.toFixed(2)} λ ${line.adversary.lambda.toFixed(3)}` : ""),
       );
       interval = { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 };
     }
@@ -305,6 +322,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     log(`training diverged: ${message}`);
     model.dispose();
     optimizer.dispose();
+    adversary?.dispose();
     return result(null);
   }
   if (step < config.steps && status !== "early-stopped") {
@@ -314,6 +332,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     log(`interrupted at step ${step}: saved ${run.checkpointPath("last")}; continue with --resume`);
     model.dispose();
     optimizer.dispose();
+    adversary?.dispose();
     return result(null);
   }
 
@@ -321,6 +340,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   if (validating && lastValidationStep !== step) await validate();
   if (lastSaved !== step) await save("last");
   optimizer.dispose();
+  adversary?.dispose();
   let evaluation: RunResults | null = null;
   if (data.benchmark !== null && config.eval !== null) {
     // The model in memory is the best one unless validation found a better earlier step.
