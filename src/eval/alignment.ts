@@ -369,9 +369,10 @@ export function protocolSummary(r: EvaluationResult): ProtocolSummary {
 
 /**
  * The full protocol on cosine scores before and after removing the language centroids (see
- * the module comment). Scored on the current tfjs backend.
+ * the module comment). Scored on the current tfjs backend. `before`, when given, is taken as the
+ * cosine scores' numbers (a caller that has just evaluated a normalising model has them).
  */
-export async function centroidRemoval(ds: RetrievalDataset, emb: AlignedEmbeddings): Promise<CentroidRemoval> {
+export async function centroidRemoval(ds: RetrievalDataset, emb: AlignedEmbeddings, before?: ProtocolSummary): Promise<CentroidRemoval> {
   const task = taskFromDataset(ds);
   const L = ds.languages.length;
   const score = async (questions: Matrix, candidates: Matrix): Promise<ProtocolSummary> => {
@@ -382,9 +383,8 @@ export async function centroidRemoval(ds: RetrievalDataset, emb: AlignedEmbeddin
       scorer.dispose();
     }
   };
-  const before = await score(normalizedRows(emb.questions), normalizedRows(emb.candidates));
   const after = await score(removeLanguageCentroids(emb.questions, task.queryLang, L), removeLanguageCentroids(emb.candidates, task.candidateLang, L));
-  return { before, after };
+  return { before: before ?? (await score(normalizedRows(emb.questions), normalizedRows(emb.candidates))), after };
 }
 
 /** alignment.json: every measure of one model on one benchmark. */
@@ -402,6 +402,8 @@ export interface AlignmentResult {
 
 export interface AlignmentOptions {
   readonly probe?: ProbeOptions;
+  /** The protocol's numbers on cosine scores, if already known (see {@link centroidRemoval}). */
+  readonly before?: ProtocolSummary;
 }
 
 /**
@@ -424,7 +426,7 @@ export async function measureAlignment(ds: RetrievalDataset, emb: AlignedEmbeddi
     translationCosine: translationCosine(candidates, structure),
     languageProbe: languageProbe(candidates, structure, options.probe),
     centroids: centroidDistances(candidates, structure),
-    centroidRemoval: await centroidRemoval(ds, emb),
+    centroidRemoval: await centroidRemoval(ds, emb, options.before),
   };
 }
 

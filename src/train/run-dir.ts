@@ -10,6 +10,7 @@
  *   results.json         the end-of-run benchmark evaluation
  *   per-query.json       the same evaluation per query (AP per setting, rank distance, pool
  *                        ranks): what paired significance tests and bias plots need
+ *   alignment.json       the alignment measures of the same embeddings (eval/alignment.ts)
  *
  * Checkpoints are replaced atomically: written whole into `checkpoints/.tmp-<name>/`, then the old
  * one is renamed to `.old-<name>`, the new one renamed into place, and the old one removed. A
@@ -34,6 +35,7 @@ export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
 export const RESULTS_NAME = "results.json";
 export const PER_QUERY_NAME = "per-query.json";
+export const ALIGNMENT_NAME = "alignment.json";
 export const CHECKPOINTS_DIR = "checkpoints";
 export type CheckpointName = "last" | "best";
 
@@ -99,7 +101,7 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): 
     if (!options.overwrite) {
       throw new DataError(dir, `is not empty: pass --resume to continue the run in it, or --overwrite to start it afresh`);
     }
-    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, CHECKPOINTS_DIR]);
+    const known = new Set([CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, ALIGNMENT_NAME, CHECKPOINTS_DIR]);
     const foreign = entries.filter((e) => !known.has(e));
     if (foreign.length > 0) {
       throw new DataError(dir, `--overwrite deletes only a run's files, and this directory also holds ${foreign.join(", ")}: choose another --output`);

@@ -15,6 +15,7 @@
  * rate a pure function of the step, so a run resumed from a checkpoint ends with the same weights
  * as one never interrupted. With dropout > 0 it does not: tfjs's dropout masks are unseeded.
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../compute/backend.js";
 import { DataError } from "../data/errors.js";
@@ -42,10 +43,11 @@ import { LanguageAdversary } from "./adversarial.js";
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
-import { currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { ALIGNMENT_NAME, currentProvenance, openRunDir, type CheckpointName, type RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import { readRunRecords } from "./run-records.js";
-import { evaluateOnBenchmark, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
+import { evaluateAndAlign, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
 export interface StepInfo {
@@ -350,7 +352,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
     // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
     // bars show unless turned off; on a non-terminal they print a line every few seconds.
-    const { perQuery, ...measured } = await evaluateOnBenchmark(evalModel, data.benchmark, {
+    const { evaluation: { perQuery, ...measured }, alignment } = await evaluateAndAlign(evalModel, data.benchmark, {
       ...benchmarkOptions(config, config.eval.batchSize, options.progress !== false),
       keepPerQuery: true,
     });
@@ -370,6 +372,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       },
       ...measured,
     };
+    // Before results.json, so a complete run always has it.
+    if (alignment !== null) await writeFileAtomic(join(run.dir, ALIGNMENT_NAME), JSON.stringify(alignment) + "\n");
     await run.writeResults(evaluation, perQuery);
     log(summaryLine(evaluation));
   }

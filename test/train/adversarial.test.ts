@@ -5,16 +5,17 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { readGrid } from "../../src/ablate/grid.js";
-import { labelsOf } from "../../src/ablate/aggregate.js";
+import { aggregateRuns, labelsOf } from "../../src/ablate/aggregate.js";
+import type { AlignmentResult } from "../../src/eval/alignment.js";
 import { initBackend } from "../../src/compute/backend.js";
 import { DataError } from "../../src/data/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import type { Batch } from "../../src/sampling/sampler.js";
 import { ADVERSARY_STATE_NAME, lambdaAt, LanguageAdversary, reverseGradient } from "../../src/train/adversarial.js";
-import { DEFAULT_ADVERSARIAL, resolveRunConfig, runConfigToJson, type RunConfig } from "../../src/train/config.js";
-import { RunDir } from "../../src/train/run-dir.js";
-import { train } from "../../src/train/trainer.js";
+import { DEFAULT_ADVERSARIAL, DEFAULT_RUN_CONFIG, resolveRunConfig, runConfigToJson, type RunConfig } from "../../src/train/config.js";
+import { ALIGNMENT_NAME, RunDir } from "../../src/train/run-dir.js";
+import { train, type RunResults } from "../../src/train/trainer.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
@@ -213,6 +214,30 @@ describe("training with the adversarial strategy", () => {
     assert.deepEqual(saved.languages, ["de", "en", "es"]);
     await train(config("lambda", { lambda: 1, hidden: 16, lr: 0.01 }), quiet);
     assert.equal(await identical("x-y", "lambda"), false);
+  });
+
+  test("with a benchmark, the run writes results.json and alignment.json of the same embeddings; the aggregate labels it adversarial", async () => {
+    const evaluated = { ...config("evaluated", { lambda: 0.2, hidden: 16 }), eval: { ...DEFAULT_RUN_CONFIG.eval, languages: ["de", "en"], maxQuestionIds: 40 } };
+    const result = await train({ ...evaluated, outputDir: join(dir, "runs", "evaluated") }, quiet);
+    assert.equal(result.status, "completed");
+    const runDir = join(dir, "runs", "evaluated");
+    const results = JSON.parse(await readFile(join(runDir, "results.json"), "utf8")) as RunResults;
+    const alignment = JSON.parse(await readFile(join(runDir, ALIGNMENT_NAME), "utf8")) as AlignmentResult;
+    assert.deepEqual(alignment.languages, ["de", "en"]);
+    assert.equal(alignment.numCandidates, results.numCandidates);
+    // mini normalises its embeddings, so the cosine numbers before centroid removal are results.json's.
+    assert.deepEqual(alignment.centroidRemoval.before, {
+      mono: results.mono.mean.map,
+      cross: results.cross.mean.map,
+      multi: results.multi.mean.map,
+      rankDistance: results.languageBias.mean,
+    });
+    // Every one of the 40 question ids has an answer sentence in both languages: at most 40 sources each way.
+    assert.ok(alignment.bitext.sources[0][1] > 0 && alignment.bitext.sources[0][1] <= 40);
+    assert.equal(alignment.languageProbe.train + alignment.languageProbe.test, results.numCandidates);
+    const [row] = await aggregateRuns(join(dir, "runs"));
+    assert.equal(row.strategy, "adversarial");
+    assert.equal(row.monoMap, results.mono.mean.map);
   });
 
   test("an interrupted adversarial run, resumed, ends with the weights and discriminator of an uninterrupted one", async () => {
