@@ -71,6 +71,30 @@ export {
 } from "./report/ablation-tables.js";
 export { groupsOf, medianPoolRanks, poolRankFigure, quartiles, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
 export { lossCurvesFigure, runLabel, throughputRows, type ThroughputRow } from "./report/training-curves.js";
+export {
+  alignmentBarsFigure,
+  alignmentHeadline,
+  alignmentTable,
+  bitextFigure,
+  centroidDistanceFigure,
+  loadAlignments,
+  meanHeadline,
+  type AlignmentHeadline,
+} from "./report/alignment.js";
+export {
+  bitextRetrieval,
+  centroidDistances,
+  centroidRemoval,
+  formatAlignment,
+  languageProbe,
+  measureAlignment,
+  parallelStructure,
+  removeLanguageCentroids,
+  translationCosine,
+  type AlignmentResult,
+  type ParallelStructure,
+} from "./eval/alignment.js";
+export { LanguageAdversary, lambdaAt, reverseGradient } from "./train/adversarial.js";
 export * from "./model/types.js";
 export { Encoder, type EncoderInputs, type EncoderOptions } from "./model/encoder.js";
 export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model/sentence-encoder.js";

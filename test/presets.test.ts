@@ -10,7 +10,7 @@ test("every preset's grid expands, with the runs its notebooks need", async () =
     assert.equal(grid.outputRoot, join(packageRoot(), "runs/grids", preset.name), "runs live under the package root, wherever the caller runs");
     const labels = grid.runs.map((r) => r.labels);
     const strategies = new Set(labels.map((l) => l.strategy));
-    assert.deepEqual([...strategies].sort(), ["hybrid", "x-x", "x-y"], `${preset.name}: Table 1 needs all three strategies`);
+    assert.deepEqual([...strategies].sort(), ["adversarial", "hybrid", "x-x", "x-y"], `${preset.name}: Table 1 needs the three strategies and the adversarial baseline`);
     const directions = new Set(labels.map((l) => `${l.train}→${l.eval}`));
     assert.deepEqual([...directions].sort(), ["mlqa-r→xquad-r", "xquad-r→mlqa-r"], `${preset.name}: both halves of Table 1`);
     const alphas = new Set(labels.filter((l) => l.strategy === "hybrid").map((l) => l.alpha));
@@ -20,7 +20,10 @@ test("every preset's grid expands, with the runs its notebooks need", async () =
     for (const run of grid.runs) assert.ok(run.config.eval !== null && run.config.eval.maxQuestionIds === null, `${preset.name}: full-protocol evaluation`);
   }
   const small = await readPresetGrid(PRESETS.small);
-  assert.equal(small.runs.length, 11);
+  assert.equal(small.runs.length, 13);
+  // The adversarial runs differ from part 1's x-y runs in the discriminator alone.
+  const adversarial = small.runs.filter((r) => r.labels.strategy === "adversarial");
+  assert.deepEqual(adversarial.map((r) => [r.config.sampler.name, r.labels.seed, r.labels.train]), [["x-y", 1, "mlqa-r"], ["x-y", 2, "mlqa-r"]]);
   assert.ok(small.runs.every((r) => r.config.backend === "wasm" && r.config.model.ref === "mini"));
 });
 

@@ -8,12 +8,11 @@
 import { readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { DataError } from "../data/errors.js";
-import { SAMPLER_NAMES } from "../sampling/options.js";
 import { resolveRunConfig, type RunConfig } from "../train/config.js";
 import { CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { runKey, runStatus } from "./run-state.js";
-import type { AggregateRow, GridRun, RunLabels } from "./types.js";
+import { STRATEGY_NAMES, type AggregateRow, type GridRun, type RunLabels } from "./types.js";
 import { readJsonFileIfExists } from "../util/json-fields.js";
 import { textTable } from "../util/text-table.js";
 
@@ -54,7 +53,7 @@ export function labelsOf(config: RunConfig): RunLabels {
   const { ref, mini } = config.model;
   return {
     model: mini === null ? ref : `${ref} ${mini.layers}x${mini.hidden}`,
-    strategy: config.sampler.name,
+    strategy: config.adversarial !== null ? "adversarial" : config.sampler.name,
     alpha: config.sampler.name === "hybrid" ? config.sampler.alpha : null,
     seed: config.sampler.seed,
     train: typeof config.data.train === "string" ? basename(config.data.train) : config.data.train.dataset,
@@ -79,7 +78,7 @@ interface ResultsFile {
 
 /**
  * One row per immediate subdirectory of `outputRoot` holding a config.json (configs/ and logs/
- * left out), sorted by model, train, eval, strategy (x-x, x-y, hybrid), α and seed. With the
+ * left out), sorted by model, train, eval, strategy (x-x, x-y, hybrid, adversarial), α and seed. With the
  * grid's `expected` runs, each of them not found there gets a row too, state "new" (never started).
  *
  * @example
@@ -161,7 +160,7 @@ function compareRows(a: AggregateRow, b: AggregateRow): number {
     text(a.model, b.model) ||
     text(a.train, b.train) ||
     text(a.eval ?? "", b.eval ?? "") ||
-    SAMPLER_NAMES.indexOf(a.strategy) - SAMPLER_NAMES.indexOf(b.strategy) ||
+    STRATEGY_NAMES.indexOf(a.strategy) - STRATEGY_NAMES.indexOf(b.strategy) ||
     alphaRank(a.alpha) - alphaRank(b.alpha) ||
     a.seed - b.seed ||
     text(a.key, b.key) ||

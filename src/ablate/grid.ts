@@ -25,7 +25,9 @@
  *   ({ "mini": {...} } keeps the ref and sets the architecture).
  * - direction: { train, eval }. train is a dataset name (→ data.train { dataset }) or a training
  *   JSONL path relative to this file; eval is a dataset name (→ eval.dataset).
- * - strategy: the sampler (x-x, x-y, hybrid).
+ * - strategy: the sampler (x-x, x-y, hybrid), or "adversarial": the x-y sampler with a language
+ *   discriminator (train/adversarial.ts), its options the base's `adversarial` section or the
+ *   defaults; the other strategies drop that section.
  * - alpha: the hybrid's α (a number in [0, 1] or "by-size"); it multiplies hybrid runs only, so x-x
  *   and x-y appear once per combination of the other axes.
  * - seed: model.seed and sampler.seed alike.
@@ -45,11 +47,11 @@ import { DataError } from "../data/errors.js";
 import { isPlainObject, type Json, object, readJsonFile, unknownKeys } from "../util/json-fields.js";
 import { isDatasetName } from "../data/lareqa.js";
 import { DEFAULT_SAMPLER_CONFIG } from "../sampling/config.js";
-import { alphaProblem, isSamplerName, SAMPLER_NAMES, type Alpha, type SamplerName } from "../sampling/options.js";
+import { alphaProblem, type Alpha } from "../sampling/options.js";
 import { resolveRunConfig } from "../train/config.js";
 import { labelsOf, labelText } from "./aggregate.js";
 import { runKey } from "./run-state.js";
-import type { Direction, GridRun } from "./types.js";
+import { isStrategyName, STRATEGY_NAMES, type Direction, type GridRun, type StrategyName } from "./types.js";
 
 /** An expanded grid file. */
 export interface Grid {
@@ -66,7 +68,7 @@ export interface Grid {
 interface Axes {
   readonly model?: readonly (string | Json)[];
   readonly direction?: readonly Direction[];
-  readonly strategy?: readonly SamplerName[];
+  readonly strategy?: readonly StrategyName[];
   readonly alpha?: readonly Alpha[];
   readonly seed?: readonly number[];
 }
@@ -205,11 +207,14 @@ function applyDirection(json: Json, direction: Direction, file: string): Json {
   return { ...json, data: { ...section(json, "data"), train }, eval: { ...section(json, "eval"), dataset: direction.eval } };
 }
 
-function applyStrategy(json: Json, name: SamplerName): Json {
+function applyStrategy(json: Json, strategy: StrategyName): Json {
+  const { adversarial, ...withoutAdversary } = json;
+  const name = strategy === "adversarial" ? "x-y" : strategy;
   // The sampler section refuses α for x-x and x-y, so a hybrid base's α goes with the strategy.
   const { alpha, ...rest } = sampler(json);
   // A base without α keeps the sampler's default for hybrid runs (an explicit undefined would be refused).
-  return { ...json, sampler: name === "hybrid" && alpha !== undefined ? { ...rest, alpha, name } : { ...rest, name } };
+  const out = { ...withoutAdversary, sampler: name === "hybrid" && alpha !== undefined ? { ...rest, alpha, name } : { ...rest, name } };
+  return strategy === "adversarial" ? { ...out, adversarial: adversarial ?? {} } : out;
 }
 
 function applySeed(json: Json, seed: number): Json {
@@ -255,7 +260,7 @@ function axes(value: unknown, where: string, file: string): Axes {
       return { train, eval: evalName };
     }),
     strategy: list("strategy", (v, at) => {
-      if (!isSamplerName(v)) throw new DataError(file, `${at}: unknown strategy ${JSON.stringify(v)} (known: ${SAMPLER_NAMES.join(", ")})`);
+      if (!isStrategyName(v)) throw new DataError(file, `${at}: unknown strategy ${JSON.stringify(v)} (known: ${STRATEGY_NAMES.join(", ")})`);
       return v;
     }),
     alpha: list("alpha", (v, at) => {

@@ -14,8 +14,15 @@ export interface Direction {
   readonly eval: DatasetName;
 }
 
-/** Strategy labels: the sampler, with the hybrid's α. */
-export type StrategyName = "x-x" | "x-y" | "hybrid";
+/** The grid's strategies, in table order: the three samplers, then x-y batches with a language discriminator (train/adversarial.ts). */
+export const STRATEGY_NAMES = ["x-x", "x-y", "hybrid", "adversarial"] as const;
+
+/** Strategy labels: the sampler (with the hybrid's α), or "adversarial" for a run with an `adversarial` section. */
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+export function isStrategyName(name: unknown): name is StrategyName {
+  return typeof name === "string" && (STRATEGY_NAMES as readonly string[]).includes(name);
+}
 
 /** What a run varies along the grid's axes, as labels for tables. */
 export interface RunLabels {

@@ -12,6 +12,7 @@ export interface Command {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   stats: { summary: "per-language question and candidate counts", load: () => import("./stats.js") },
   evaluate: { summary: "score an embeddings directory with the paper's protocol", load: () => import("./evaluate.js") },
+  alignment: { summary: "measure how aligned a model's languages are (bitext P@1, language probe, centroids)", load: () => import("./alignment.js") },
   bm25: { summary: "evaluate the BM25 baseline (no training)", load: () => import("./bm25.js") },
   embed: { summary: "embed JSONL texts with a model into a .npy", load: () => import("./embed.js") },
   "encode-dataset": { summary: "embed a benchmark's questions and candidates for `evaluate`", load: () => import("./encode-dataset.js") },

@@ -86,6 +86,26 @@ export interface LossSection {
   readonly symmetric: boolean;
 }
 
+/**
+ * The language-adversarial strategy (adversarial.ts): a language discriminator on the sentence
+ * embeddings behind a gradient-reversal layer. Trains with the x-y sampler only.
+ *
+ * @example
+ * // "adversarial": { "lambda": 0.1, "hidden": 128, "lr": 0.001, "warmupSteps": 20 }
+ */
+export interface AdversarialSection {
+  /** Weight of the reversed discriminator gradient in the encoder's update; 0 trains the encoder as x-y does. */
+  readonly lambda: number;
+  /** Width of the discriminator's one hidden layer. */
+  readonly hidden: number;
+  /** The discriminator's Adam learning rate (constant). */
+  readonly lr: number;
+  /** λ rises linearly from 0 to `lambda` over this many steps. */
+  readonly warmupSteps: number;
+}
+
+export const DEFAULT_ADVERSARIAL: AdversarialSection = { lambda: 0.1, hidden: 128, lr: 1e-3, warmupSteps: 0 };
+
 export interface EvalSection {
   readonly dataset: DatasetName;
   /** Keep the questions of the first N parallel ids (all candidates stay); null = all. */
@@ -124,6 +144,8 @@ export interface RunConfig {
   readonly loss: LossSection;
   /** In the file `{ "chunkSize": N }`; null (the default) computes each step in one pass. */
   readonly gradCache: GradCacheSection | null;
+  /** The language-adversarial strategy's discriminator; null (the default) for the plain strategies. */
+  readonly adversarial: AdversarialSection | null;
   /** Optimiser steps of the whole run (one batch each). */
   readonly steps: number;
   /** Token limits, specials and prefix included; default the model preset's (64 / 256 for other models). */
@@ -165,6 +187,7 @@ export const DEFAULT_RUN_CONFIG: RunDefaults = {
   optim: { lr: 3e-5, weightDecay: 0.01, warmupSteps: null, warmupRatio: 0.1, schedule: "linear", clipNorm: 1.0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
   loss: { scale: 20, symmetric: false },
   gradCache: null,
+  adversarial: null,
   steps: 1000,
   backend: "auto",
   logEvery: 10,
@@ -192,6 +215,7 @@ const TOP_KEYS = [
   "optim",
   "loss",
   "gradCache",
+  "adversarial",
   "steps",
   "maxQueryLength",
   "maxPassageLength",
@@ -311,6 +335,8 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
     gradCache = { chunkSize: integer(g.chunkSize, "gradCache.chunkSize", file, 1) };
   }
 
+  const adversarial = adversarialSection(top.adversarial, file);
+
   // --- eval
   const evalSection = evalConfig(top.eval, file);
 
@@ -348,6 +374,7 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
     optim,
     loss,
     gradCache,
+    adversarial,
     steps,
     maxQueryLength: top.maxQueryLength === undefined ? lengths.maxQueryLength : integer(top.maxQueryLength, "maxQueryLength", file, 3),
     maxPassageLength: top.maxPassageLength === undefined ? lengths.maxPassageLength : integer(top.maxPassageLength, "maxPassageLength", file, 3),
@@ -365,6 +392,9 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
   };
   const warmup = warmupStepsOf(config);
   if (warmup > config.steps) fail(`optim.warmupSteps (${warmup}) exceeds steps (${config.steps})`);
+  if (config.adversarial !== null && config.sampler.name !== "x-y") {
+    fail(`adversarial: the discriminator trains on x-y batches (languages mixed in every batch), but sampler.name is '${config.sampler.name}'`);
+  }
   if (config.earlyStopping.patience > 0 && (config.validateEvery === 0 || config.data.validationFraction === 0)) {
     fail(`earlyStopping.patience needs validation: set validateEvery > 0 and data.validationFraction > 0`);
   }
@@ -379,8 +409,14 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
  */
 export function runConfigToJson(config: RunConfig): Record<string, unknown> {
   const { alpha, ...sampler } = config.sampler;
-  const { gradCache, ...rest } = config;
-  return { ...rest, ...(gradCache === null ? {} : { gradCache }), sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler };
+  // A plain run's config.json has no `gradCache` or `adversarial` key, so its run key is what it was before those sections existed.
+  const { gradCache, adversarial, ...rest } = config;
+  return {
+    ...rest,
+    ...(gradCache === null ? {} : { gradCache }),
+    ...(adversarial === null ? {} : { adversarial }),
+    sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler,
+  };
 }
 
 /** Warm-up in whole steps: `warmupSteps`, or `warmupRatio · steps` rounded. */
@@ -526,6 +562,19 @@ function prefixes(value: unknown, presetPrefixes: Prefixes, file: string): Prefi
     };
   }
   throw new DataError(file, `prefixes must be true, false or { "query": "...", "passage": "..." }, got ${JSON.stringify(value)}`);
+}
+
+function adversarialSection(value: unknown, file: string): AdversarialSection | null {
+  if (value === undefined || value === null) return null;
+  const obj = object(value, "'adversarial'", file);
+  unknownKeys(obj, ["lambda", "hidden", "lr", "warmupSteps"], "'adversarial'", file);
+  const D = DEFAULT_ADVERSARIAL;
+  return {
+    lambda: obj.lambda === undefined ? D.lambda : number(obj.lambda, "adversarial.lambda", file, { min: 0 }),
+    hidden: obj.hidden === undefined ? D.hidden : integer(obj.hidden, "adversarial.hidden", file, 1),
+    lr: obj.lr === undefined ? D.lr : number(obj.lr, "adversarial.lr", file, { above: 0 }),
+    warmupSteps: obj.warmupSteps === undefined ? D.warmupSteps : integer(obj.warmupSteps, "adversarial.warmupSteps", file, 0),
+  };
 }
 
 function evalConfig(value: unknown, file: string): EvalSection | null {

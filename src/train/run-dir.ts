@@ -10,6 +10,7 @@
  *   results.json         the end-of-run benchmark evaluation
  *   per-query.json       the same evaluation per query (AP per setting, rank distance, pool
  *                        ranks): what paired significance tests and bias plots need
+ *   alignment.json       the alignment measures of the same embeddings (eval/alignment.ts)
  *
  *   run.lock             while a process writes into the directory: which one (run-lock.ts)
  *
@@ -37,6 +38,7 @@ export const CONFIG_NAME = "config.json";
 export const METRICS_NAME = "metrics.jsonl";
 export const RESULTS_NAME = "results.json";
 export const PER_QUERY_NAME = "per-query.json";
+export const ALIGNMENT_NAME = "alignment.json";
 export const CHECKPOINTS_DIR = "checkpoints";
 export type CheckpointName = "last" | "best";
 
@@ -68,6 +70,8 @@ export type MetricsLine =
       readonly pairsPerSec: number;
       readonly secPerStep: number;
       readonly epoch: number;
+      /** The adversarial strategy's discriminator over the interval (adversarial.ts). */
+      readonly adversary?: { readonly loss: number; readonly accuracy: number; readonly lambda: number };
     }
   | { readonly type: "val"; readonly step: number; readonly valLoss: number; readonly best: boolean }
   | { readonly type: "event"; readonly step: number; readonly event: string; readonly detail?: string };
@@ -130,7 +134,7 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): 
 }
 
 /** Everything a run writes (besides its lock). */
-const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, CHECKPOINTS_DIR];
+const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, ALIGNMENT_NAME, CHECKPOINTS_DIR];
 
 const METRICS_TYPES: ReadonlySet<unknown> = new Set(["train", "val", "event"]);
 

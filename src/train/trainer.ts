@@ -45,14 +45,16 @@ import {
   type TrainerProgress,
   type TrainerStop,
 } from "./checkpoint-state.js";
+import { LanguageAdversary } from "./adversarial.js";
 import { configDifferences, resolveRunConfig, scheduleOf, validates, warmupStepsOf, type RunConfig } from "./config.js";
-import { stepGradients, stepSeed } from "./grad-cache.js";
+import { stepGradients, stepSeed, type EmbeddingLoss } from "./grad-cache.js";
 import { InfoNceLoss } from "./loss.js";
 import { AdamW, clipByGlobalNorm } from "./optimizer.js";
-import { CONFIG_NAME, currentProvenance, openRunDir, RunDir, type CheckpointName } from "./run-dir.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { ALIGNMENT_NAME, CONFIG_NAME, currentProvenance, openRunDir, RunDir, type CheckpointName } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import { readRunRecords } from "./run-records.js";
-import { evaluateOnBenchmark, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
+import { evaluateAndAlign, validationBatches, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
 export interface StepInfo {
@@ -168,7 +170,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     model.dispose();
     throw err;
   }
-  const prepared: PreparedRun = { config, options, log, display, showProgress, backend, data, sampler, model, encoderOptions, validationSet, started: false };
+  const prepared: PreparedRun = { config, options, log, display, showProgress, backend, data, languages: trainPools.languages, sampler, model, encoderOptions, validationSet, started: false };
   try {
     return await trainIn(run, prepared);
   } catch (err) {
@@ -189,6 +191,8 @@ interface PreparedRun {
   readonly showProgress: boolean;
   readonly backend: string;
   readonly data: RunData;
+  /** The training data's languages (the adversarial discriminator's classes). */
+  readonly languages: readonly string[];
   readonly sampler: BatchSampler;
   /** The freshly built model (replaced by the checkpoint's when resuming). */
   readonly model: SentenceEncoder;
@@ -227,6 +231,8 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
   const { beta1, beta2, epsilon, weightDecay, clipNorm } = config.optim;
   const optimizer = new AdamW(model.variables(), { beta1, beta2, epsilon, weightDecay });
   if (resumeFrom !== null) optimizer.restore(await readOptimizerState(resumeFrom, model));
+  const adversary = config.adversarial === null ? null : new LanguageAdversary(config.adversarial, prepared.languages, model.dim, config.model.seed);
+  if (adversary !== null && resumeFrom !== null) await adversary.restore(resumeFrom);
   prepared.started = true;
   if (options.resume) {
     await run.truncateMetrics(progress.step);
@@ -247,7 +253,10 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
   let interval: LogInterval = progress.interval;
   const snapshot = (): TrainerProgress => ({ step, sampler: sampler.state(), bestValLoss, bestStep, badValidations, lastValidationStep, stop, interval });
   const save = async (name: CheckpointName) => {
-    await run.saveCheckpoint(name, (dir) => writeCheckpoint(dir, model, optimizer, snapshot()));
+    await run.saveCheckpoint(name, async (dir) => {
+      await adversary?.save(dir);
+      await writeCheckpoint(dir, model, optimizer, snapshot());
+    });
     if (name === "last") lastSaved = step;
   };
   const validate = async (): Promise<number> => {
@@ -282,10 +291,10 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
     const { queries, passages } = encodePairs(model, batch, records, config);
     const lr = learningRate(step, schedule);
     // value: scalar loss; grads: one tensor per variable, shaped like it.
-    const { value, grads } = stepGradients(
-      { model, queries, passages, loss: (e) => lossFn.compute(e.queries, e.passages), seed: stepSeed(config.model.seed, step) },
-      config.gradCache?.chunkSize ?? null,
-    );
+    const gradients = (loss: EmbeddingLoss, lossVariables: readonly tf.Variable[] = []) =>
+      stepGradients({ model, queries, passages, loss, lossVariables, seed: stepSeed(config.model.seed, step) }, config.gradCache?.chunkSize ?? null);
+    const contrastive: EmbeddingLoss = (e) => lossFn.compute(e.queries, e.passages);
+    const { value, grads } = adversary === null ? gradients(contrastive) : adversary.variableGrads(gradients, contrastive, batch, step);
     const loss = (await value.data())[0];
     const clipped = clipByGlobalNorm(grads, clipNorm);
     tf.dispose([value, grads]);
@@ -323,11 +332,13 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
         pairsPerSec: interval.pairs / interval.seconds,
         secPerStep: interval.seconds / interval.steps,
         epoch: sampler.state().epoch,
+        ...(adversary === null ? {} : { adversary: adversary.takeInterval() ?? undefined }),
       };
       await run.appendMetrics(line);
       log(
         `step ${step}/${config.steps} | loss ${line.loss.toFixed(4)} | lr ${lr.toExponential(2)} | grad ${line.gradNorm.toFixed(3)} | ` +
-          `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}`,
+          `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}` +
+          (line.adversary ? ` | discriminator CE ${line.adversary.loss.toFixed(3)} acc ${line.adversary.accuracy.toFixed(2)} λ ${line.adversary.lambda.toFixed(3)}` : ""),
       );
       interval = EMPTY_INTERVAL;
     }
@@ -373,6 +384,7 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
     log(`training diverged: ${message}`);
     model.dispose();
     optimizer.dispose();
+    adversary?.dispose();
     return result(null);
   }
   if (step < config.steps && status !== "early-stopped") {
@@ -382,6 +394,7 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
     log(`interrupted at step ${step}: saved ${run.checkpointPath("last")}; continue with --resume`);
     model.dispose();
     optimizer.dispose();
+    adversary?.dispose();
     return result(null);
   }
 
@@ -389,6 +402,7 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
   if (validating && lastValidationStep !== step) await validate();
   if (lastSaved !== step) await save("last");
   optimizer.dispose();
+  adversary?.dispose();
   let evaluation: RunResults | null = null;
   if (data.benchmark !== null && config.eval !== null) {
     // The model in memory is the best one unless validation found a better earlier step.
@@ -398,7 +412,7 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
     log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
     // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
     // bars show unless turned off; on a non-terminal they print a line every few seconds.
-    const { perQuery, ...measured } = await evaluateOnBenchmark(evalModel, data.benchmark, {
+    const { evaluation: { perQuery, ...measured }, alignment } = await evaluateAndAlign(evalModel, data.benchmark, {
       ...benchmarkOptions(config, config.eval.batchSize, options.progress !== false),
       keepPerQuery: true,
     });
@@ -418,6 +432,8 @@ async function trainIn(run: RunDir, prepared: PreparedRun): Promise<TrainResult>
       },
       ...measured,
     };
+    // Before results.json, so a complete run always has it.
+    if (alignment !== null) await writeFileAtomic(join(run.dir, ALIGNMENT_NAME), JSON.stringify(alignment) + "\n");
     await run.writeResults(evaluation, perQuery);
     log(summaryLine(evaluation));
   }

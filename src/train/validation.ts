@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RetrievalDataset } from "../data/types.js";
+import { measureAlignment, protocolSummary, type AlignmentResult } from "../eval/alignment.js";
 import { DenseScorer } from "../eval/dense-scorer.js";
 import { evaluate } from "../eval/evaluate.js";
 import type { EvaluationResult } from "../eval/result.js";
@@ -89,15 +90,32 @@ export interface BenchmarkOptions {
  * L2-normalising model such as `mini`).
  */
 export async function evaluateOnBenchmark(model: SentenceEncoder, ds: RetrievalDataset, options: BenchmarkOptions): Promise<EvaluationResult> {
+  return (await evaluateAndAlign(model, ds, { ...options, alignment: false })).evaluation;
+}
+
+/**
+ * {@link evaluateOnBenchmark}, then, with `alignment` (default true), the alignment measures of
+ * eval/alignment.ts on the same embeddings: what a run directory's alignment.json holds.
+ */
+export async function evaluateAndAlign(
+  model: SentenceEncoder,
+  ds: RetrievalDataset,
+  options: BenchmarkOptions & { readonly alignment?: boolean },
+): Promise<{ evaluation: EvaluationResult; alignment: AlignmentResult | null }> {
   const progress = options.onProgress;
-  const { questions, candidates } = await encodeDataset(model, ds, { ...options, onProgress: (part, done, total) => progress?.(part, done, total) });
-  const scorer = new DenseScorer(questions.data, candidates.data, model.dim);
+  const embeddings = await encodeDataset(model, ds, { ...options, onProgress: (part, done, total) => progress?.(part, done, total) });
+  const scorer = new DenseScorer(embeddings.questions.data, embeddings.candidates.data, model.dim);
+  let evaluation: EvaluationResult;
   try {
-    return await evaluate(taskFromDataset(ds), scorer, {
+    evaluation = await evaluate(taskFromDataset(ds), scorer, {
       keepPerQuery: options.keepPerQuery ?? false,
       onProgress: (d, t) => progress?.("scoring", d, t),
     });
   } finally {
     scorer.dispose();
   }
+  if (options.alignment === false) return { evaluation, alignment: null };
+  // A normalising model's dot products are the cosines the alignment measures score with.
+  const before = model.spec.normalize ? protocolSummary(evaluation) : undefined;
+  return { evaluation, alignment: await measureAlignment(ds, embeddings, { before }) };
 }

@@ -172,7 +172,7 @@ describe("readGrid", () => {
     await bad({ base, axes: { direction: [{ train: "mlqa-r", eval: "xquad-r", lang: "de" }] } }, /unknown key in axes\.direction\[0\]: lang/);
     await bad({ base, set: { optim: { learningRate: 1 } } }, /run \(the base\): unknown key in 'optim': learningRate/);
     await bad({ base, axes: { model: [{ layers: 2 }] } }, /run \(model \{"layers":2\}\): unknown key in 'model': layers/);
-    await bad({ base, axes: { strategy: ["x-x", "z-z"] } }, /axes\.strategy\[1\]: unknown strategy "z-z" \(known: x-x, x-y, hybrid\)/);
+    await bad({ base, axes: { strategy: ["x-x", "z-z"] } }, /axes\.strategy\[1\]: unknown strategy "z-z" \(known: x-x, x-y, hybrid, adversarial\)/);
     await bad({ base, axes: { alpha: [0.5, 2] } }, /axes\.alpha\[1\]: alpha must be a number in \[0, 1\] or "by-size", got 2/);
     await bad({ base, axes: { seed: [1.5] } }, /axes\.seed\[0\]: a seed must be an integer ≥ 0, got 1\.5/);
     await bad({ base, axes: { seed: [] } }, /axes\.seed must be a non-empty array/);
