@@ -8,14 +8,15 @@ from the real libraries for texts the TypeScript tests send.
       rules XLM-R's sentencepiece model was trained with), base64, as tokenizer.json stores it.
       sentencepiece exposes the compiled rules only inside a trained model, so a tiny model is
       trained in memory on a fixed text; the charsmap does not depend on the text.
-  $PY scripts/tokenizer/spm_reference.py encode TOKENIZER_JSON[.gz] [--tokenizers] < req.json > res.json
+  $PY scripts/tokenizer/spm_reference.py encode TOKENIZER_JSON[.gz] [--tokenizers] [--no-sentencepiece] < req.json > res.json
       req.json {"texts": [...]} -> res.json {"versions": {...}, "sentencepiece": [[id, ...], ...],
       "tokenizers": [[id, ...], ...]}, ids without special tokens, in the tokenizer.json's id space.
       "sentencepiece": a SentencePieceProcessor over a ModelProto built from the tokenizer.json's
       own pieces, scores and charsmap, in sentencepiece's id order: XLM-R's fairseq layout has
       <s> <pad> </s> <unk> first and <mask> last, sentencepiece <unk> <s> </s> and then the same
       pieces, so an id k >= 3 is k + 1 here.
-      "tokenizers" (with --tokenizers): the Rust library loading the same file.
+      "tokenizers" (with --tokenizers): the Rust library loading the same file. --no-sentencepiece
+      leaves out "sentencepiece", for vocabularies not in the fairseq layout (trimmed ones).
 """
 from __future__ import annotations
 
@@ -98,14 +99,13 @@ def sentencepiece_processor(tok: dict) -> tuple[spm.SentencePieceProcessor, list
     return spm.SentencePieceProcessor(model_proto=proto.SerializeToString()), hf_ids
 
 
-def encode(path: str, with_tokenizers: bool) -> None:
+def encode(path: str, with_tokenizers: bool, with_sentencepiece: bool) -> None:
     text = read_tokenizer_json(path)
     texts = json.load(sys.stdin)["texts"]
-    sp, hf_ids = sentencepiece_processor(json.loads(text))
-    out = {
-        "versions": {"sentencepiece": spm.__version__},
-        "sentencepiece": [[hf_ids[i] for i in ids] for ids in sp.encode(texts)],
-    }
+    out = {"versions": {"sentencepiece": spm.__version__}}
+    if with_sentencepiece:
+        sp, hf_ids = sentencepiece_processor(json.loads(text))
+        out["sentencepiece"] = [[hf_ids[i] for i in ids] for ids in sp.encode(texts)]
     if with_tokenizers:
         import tokenizers
 
@@ -119,8 +119,8 @@ def main() -> None:
     args = sys.argv[1:]
     if args == ["charsmap"]:
         sys.stdout.write(base64.b64encode(nmt_nfkc_charsmap()).decode("ascii") + "\n")
-    elif len(args) >= 2 and args[0] == "encode" and set(args[2:]) <= {"--tokenizers"}:
-        encode(args[1], "--tokenizers" in args[2:])
+    elif len(args) >= 2 and args[0] == "encode" and set(args[2:]) <= {"--tokenizers", "--no-sentencepiece"}:
+        encode(args[1], "--tokenizers" in args[2:], "--no-sentencepiece" not in args[2:])
     else:
         raise SystemExit(__doc__)
 

@@ -33,15 +33,21 @@ export function skipWithoutPython(py: { python: string } | { reason: string }): 
 
 export interface ReferenceIds {
   readonly versions: Record<string, string>;
-  /** Ids without special tokens, in the tokenizer.json's id space. */
-  readonly sentencepiece: number[][];
+  /** Ids without special tokens, in the tokenizer.json's id space (absent without sentencepiece). */
+  readonly sentencepiece?: number[][];
   readonly tokenizers?: number[][];
 }
 
 /** Runs spm_reference.py encode over `texts` in one process. */
-export function referenceIds(python: string, tokenizerPath: string, texts: readonly string[], withTokenizers: boolean): Promise<ReferenceIds> {
+export function referenceIds(
+  python: string,
+  tokenizerPath: string,
+  texts: readonly string[],
+  withTokenizers: boolean,
+  withSentencepiece = true,
+): Promise<ReferenceIds> {
   const script = join(packageRoot(), "scripts", "tokenizer", "spm_reference.py");
-  const args = [script, "encode", tokenizerPath, ...(withTokenizers ? ["--tokenizers"] : [])];
+  const args = [script, "encode", tokenizerPath, ...(withTokenizers ? ["--tokenizers"] : []), ...(withSentencepiece ? [] : ["--no-sentencepiece"])];
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];

@@ -33,7 +33,7 @@ function python(): string {
 async function assertSameAsSentencepiece(texts: readonly string[], what: string): Promise<void> {
   const ref = await referenceIds(python(), defaultXlmrTokenizerPath(), texts, false);
   const ours = texts.map((t) => tok.encode(t, { addSpecialTokens: false }).ids);
-  const { count, report } = describeMismatches(texts, ours, ref.sentencepiece);
+  const { count, report } = describeMismatches(texts, ours, ref.sentencepiece!);
   assert.equal(count, 0, `${count} of ${texts.length} ${what} tokenize differently from sentencepiece ${ref.versions.sentencepiece}:\n${report}`);
 }
 

@@ -1,0 +1,48 @@
+/**
+ * A model saved with the exact XLM-R tokenizer and loaded back tokenizes as before, here and in
+ * Python's `tokenizers` (Rust, pinned in python/requirements/tokenizer.txt), which is what
+ * transformers and sentence-transformers would use on the saved directory.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadDataset } from "../../src/data/lareqa.js";
+import { DATASETS } from "../../src/data/types.js";
+import { createMiniEncoder } from "../../src/model/mini.js";
+import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
+import { HOSTILE_TEXTS, mixedHostileText } from "./hostile-texts.js";
+import { describeMismatches, referenceIds, skipWithoutPython, tokenizerPython } from "./python-reference.js";
+
+const py = await tokenizerPython();
+
+test("a saved and reloaded mini model tokenizes as before, and as Rust tokenizers does", { skip: skipWithoutPython(py), timeout: 20 * 60_000 }, async (t) => {
+  if ("reason" in py) assert.fail(`CI must run the saved-tokenizer check: ${py.reason}`);
+  const dir = await mkdtemp(join(tmpdir(), "hybrid-ir-saved-tok-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+
+  const corpus = new Set<string>();
+  for (const name of DATASETS) {
+    const ds = await loadDataset(name);
+    for (const q of ds.questions) corpus.add(q.text);
+    for (const c of ds.candidates) corpus.add(c.text);
+  }
+  const texts = [...corpus, ...HOSTILE_TEXTS, ...Array.from({ length: 50 }, (_, seed) => mixedHostileText(seed + 1))];
+  const model = await createMiniEncoder({ corpus, seed: 1 });
+  await model.save(dir);
+  const saved = JSON.parse(await readFile(join(dir, "tokenizer.json"), "utf8")) as { normalizer: unknown };
+  assert.match(JSON.stringify(saved.normalizer), /"type":"Precompiled","precompiled_charsmap":"[A-Za-z0-9+/]{1000,}/, "the charsmap was not saved");
+  const reloaded = await loadSentenceEncoder(dir);
+
+  const before = texts.map((text) => model.tokenizer.encode(text, { addSpecialTokens: false }).ids);
+  const after = texts.map((text) => reloaded.tokenizer.encode(text, { addSpecialTokens: false }).ids);
+  const changed = describeMismatches(texts, after, before);
+  assert.equal(changed.count, 0, `${changed.count} texts tokenize differently after save and reload:\n${changed.report}`);
+
+  const rust = (await referenceIds(py.python, join(dir, "tokenizer.json"), texts, true, false)).tokenizers!;
+  const differ = describeMismatches(texts, after, rust, 20);
+  assert.equal(differ.count, 0, `${differ.count} of ${texts.length} texts tokenize differently in Rust tokenizers:\n${differ.report}`);
+  model.dispose();
+  reloaded.dispose();
+});
