@@ -54,8 +54,10 @@ def main():
         total += len(texts)
     seconds = time.perf_counter() - t0
     print(json.dumps({
+        "bench": "e5-small", "impl": "sentence-transformers",
         "engine": "sentence-transformers on PyTorch (CPU, float32)",
         "texts": total, "seconds": round(seconds, 1), "sentences_per_s": round(total / seconds, 2),
+        "throughput": round(total / seconds, 2), "unit": "sentences/s",
         "threads": torch.get_num_threads(), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "torch": torch.__version__, "sentence_transformers": __import__("sentence_transformers").__version__,
     }))
