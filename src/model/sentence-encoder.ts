@@ -198,7 +198,7 @@ function length(input: TextInput): number {
  * vendored XLM-R tokenizer has none, see data/tokenizers/xlm-roberta-base/README.md); NFKC is the
  * nearest thing it accepts, so saved copies stay loadable in Python.
  */
-function pythonLoadableTokenizer(json: TokenizerJson): TokenizerJson {
+export function pythonLoadableTokenizer(json: TokenizerJson): TokenizerJson {
   const fix = (n: unknown): unknown => {
     if (!n || typeof n !== "object") return n;
     const node = n as { type?: string; precompiled_charsmap?: string; normalizers?: unknown[] };
