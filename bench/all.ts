@@ -150,6 +150,31 @@ function fromTorch(t: Json): Json {
   };
 }
 
+/**
+ * bench/e5/encode-sample.ts (tfjs) and bench/e5/encode_torch.py (sentence-transformers, the
+ * project venv of python/requirements/parity.txt) on the same 256 XQuAD-R texts.
+ */
+async function benchE5Small(): Promise<{ ours: Json; theirs: Json }> {
+  const texts = path.join(os.tmpdir(), `hybrid-ir-e5-bench-${process.pid}`);
+  const r = await runChild(process.execPath, [path.join(HERE, "e5", "encode-sample.js"), "--write-texts", texts], 1800);
+  const ours = r.lines.find((l) => l.bench === "e5-small") ?? { error: failure(r, 1800) };
+  console.log(JSON.stringify(ours));
+  let theirs: Json = { skipped: "the tfjs side did not run" };
+  if (typeof ours.throughput === "number") {
+    const env = spawnSync(path.join(ROOT, "scripts", "python-env.sh"), ["parity"], { encoding: "utf8" });
+    const py = env.stdout.trim();
+    const model = spawnSync(process.execPath, ["-e", `import("${path.join(ROOT, "dist", "src", "model", "hub.js")}").then(async (h) => console.log(await h.resolveModel("intfloat/multilingual-e5-small", { offline: true })))`], { encoding: "utf8" });
+    if (env.status !== 0 || model.status !== 0) theirs = { skipped: `scripts/python-env.sh parity failed: ${env.stderr.trim().split("\n").pop() ?? ""}` };
+    else {
+      const t = await runChild(py, [path.join(ROOT, "bench", "e5", "encode_torch.py"), "--texts", texts, "--model", model.stdout.trim(), "--out", path.join(texts, "emb"), "--threads", "2"], 1800);
+      theirs = t.lines.find((l) => l.bench === "e5-small") ?? { error: failure(t, 1800) };
+    }
+    console.log(JSON.stringify(theirs));
+  }
+  spawnSync("rm", ["-rf", texts]);
+  return { ours, theirs };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -158,7 +183,7 @@ async function main(): Promise<void> {
       "torch-blas-dir": { type: "string" },
     },
   });
-  const parts = ["evaluator", "encoder", "torch"] as const;
+  const parts = ["evaluator", "encoder", "torch", "e5"] as const;
   const only = values.only;
   if (only === "grad-cache") {
     const r = await runChild(process.execPath, ["--expose-gc", path.join(HERE, "grad-cache.js"), ...(process.env.BENCH_OUT ? ["--out", process.env.BENCH_OUT] : [])], 6 * 3600);
@@ -225,6 +250,10 @@ async function main(): Promise<void> {
     }
   }
 
+  // 4. e5-small on real XQuAD-R texts, tfjs and sentence-transformers on the same sample (not in --quick)
+  let e5: { ours: Json; theirs: Json } | undefined;
+  if (run("e5") && !quick) e5 = await benchE5Small();
+
   // The table
   const out: string[] = [];
   out.push(`## hybrid-ir benchmarks, ${started.toISOString()}${quick ? " (--quick)" : ""}`);
@@ -263,6 +292,16 @@ async function main(): Promise<void> {
     }
   }
   out.push("");
+  if (e5 !== undefined) {
+    const { ours: a, theirs: b } = e5;
+    const ta = throughputOf(a);
+    const tb = throughputOf(b);
+    const rate = (r: Json) => (typeof r.throughput === "number" ? `${fmt(r.throughput)} sentences/s (${String(r.texts)} texts in ${fmt(r.seconds, 1)} s; all 26,104: ~${fmt(26104 / r.throughput / 60, 0)} min)` : cell(r));
+    out.push("| measurement | tfjs (wasm) | sentence-transformers (PyTorch CPU) | ratio tfjs/PyTorch | peak RSS tfjs | peak RSS PyTorch |");
+    out.push("|---|---|---|---|---|---|");
+    out.push(`| e5-small encode, XQuAD-R sample (real texts, query:/passage:, ≤ 64/256 tok) | ${rate(a)} | ${rate(b)} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a.peak_rss_mb)} | ${mb(b.peak_rss_mb)} |`);
+    out.push("");
+  }
   out.push("tfjs: bench/encoder.ts (random weights, full-length rows, project's wasm kernels, single-threaded XNNPACK); PyTorch: bench/torch_bench.py (same shapes, torch.set_num_threads(2)). Throughput ratio > 1 means tfjs is faster. Shared machine: compare numbers from one run only.");
   const table = out.join("\n");
   console.log(`\n${table}`);

@@ -1,10 +1,13 @@
 /**
  * Builds data/tokenizers/xlm-roberta-base/tokenizer.json.gz, a Hugging Face tokenizer.json for
  * xlm-roberta-base, from BlingFire's copy of its sentencepiece vocabulary (the Hub file itself
- * cannot be fetched here). Run by a maintainer (`npm run build-tokenizer [-- --zip <path>]`);
- * users get the vendored .gz with the clone. Output bytes are deterministic, so a rebuild that
- * changes the printed sha256 means the script or the source changed.
+ * cannot be fetched here) and the charsmap of sentencepiece's nmt_nfkc rules, which the PyPI
+ * `sentencepiece` package compiles (scripts/tokenizer/spm_reference.py charsmap). Run by a
+ * maintainer (`npm run build-tokenizer [-- --zip <path>] [-- --charsmap <base64 file>]`); users
+ * get the vendored .gz with the clone. Output bytes are deterministic, so a rebuild that
+ * changes the printed sha256 means the script or the sources changed.
  */
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +26,8 @@ const { values } = parseArgs({
       default: join(packageRoot(), "..", "shared", "data", "tokenizers", "xlm-roberta-base-vocab", "pos.dict.utf8.zip"),
     },
     out: { type: "string", default: join(dataDir(), "tokenizers", "xlm-roberta-base") },
+    /** A file holding the base64 charsmap; default: computed by sentencepiece in .venv. */
+    charsmap: { type: "string" },
   },
 });
 const zipPath = resolve(values.zip ?? "");
@@ -89,8 +94,16 @@ function parseVocab(text: string, file: string): Piece[] {
 const SPECIALS = { "<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 250001 } as const;
 const UNK_ID = SPECIALS["<unk>"];
 
-/** The xlm-roberta-base tokenizer.json from the Hub, except for the normalizer (see there). */
-function buildTokenizerJson(blingfire: Piece[], file: string): object {
+/** The base64 nmt_nfkc charsmap, from `--charsmap` or from sentencepiece through scripts/python-env.sh. */
+async function nmtNfkcCharsmap(): Promise<string> {
+  if (values.charsmap !== undefined) return (await readFile(resolve(values.charsmap), "utf8")).trim();
+  const root = packageRoot();
+  const python = execFileSync(join(root, "scripts", "python-env.sh"), ["tokenizer"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return execFileSync(python, [join(root, "scripts", "tokenizer", "spm_reference.py"), "charsmap"], { encoding: "utf8", maxBuffer: 16 << 20 }).trim();
+}
+
+/** The xlm-roberta-base tokenizer.json from the Hub, with sentencepiece's whitespace handling (see the normalizer). */
+function buildTokenizerJson(blingfire: Piece[], charsmap: string, file: string): object {
   // BlingFire leaves out id 0 because its own runtime adds <s> itself.
   const vocab: Piece[] = [["<s>", 0], ...blingfire];
   for (const [token, id] of Object.entries(SPECIALS)) {
@@ -123,19 +136,13 @@ function buildTokenizerJson(blingfire: Piece[], file: string): object {
     normalizer: {
       type: "Sequence",
       normalizers: [
-        // The Hub file's normalizer is sentencepiece's nmt_nfkc "Precompiled" charsmap, which
-        // BlingFire does not ship. @huggingface/tokenizers ignores precompiled_charsmap anyway
-        // and always applies its own approximation of nmt_nfkc (drop control characters, map odd
-        // whitespace to " ", NFKC except U+FF5E), so an empty charsmap normalizes exactly as the
-        // Hub file does in this library, and better than a bare NFKC, which would pass tabs,
-        // newlines, zero-width and control characters to the lattice as <unk>. The price: Rust
-        // and Python `tokenizers` need a real charsmap and will not load this file, and
-        // characters where the approximation and nmt_nfkc disagree tokenize differently.
-        { type: "Precompiled", precompiled_charsmap: "" },
-        // sentencepiece, which XLM-R was trained with, trims and collapses whitespace runs; without
-        // these, "a  b" and "to <unk>" gain stray "▁" pieces that the model never saw.
-        { type: "Strip", strip_left: true, strip_right: true },
+        { type: "Precompiled", precompiled_charsmap: charsmap },
+        // sentencepiece's remove_extra_whitespaces, which XLM-R was trained with: runs of " " in
+        // the normalized text become one, then a leading and a trailing " " go (the Hub file
+        // lacks both, so "a  b" gains a stray "▁" there). Not Strip: it would also trim U+0085,
+        // which nmt_nfkc keeps and sentencepiece does not count as a space.
         { type: "Replace", pattern: { Regex: " {2,}" }, content: " " },
+        { type: "Replace", pattern: { Regex: "^ | $" }, content: "" },
       ],
     },
     pre_tokenizer: { type: "Metaspace", ...metaspace },
@@ -164,12 +171,13 @@ function deterministicGzip(bytes: Buffer): Buffer {
 }
 
 const dict = readZipEntry(await readFile(zipPath), DICT_NAME, zipPath).toString("utf8");
-const json = Buffer.from(JSON.stringify(buildTokenizerJson(parseVocab(dict, `${zipPath}:${DICT_NAME}`), zipPath)), "utf8");
+const charsmap = await nmtNfkcCharsmap();
+const json = Buffer.from(JSON.stringify(buildTokenizerJson(parseVocab(dict, `${zipPath}:${DICT_NAME}`), charsmap, zipPath)), "utf8");
 const gz = deterministicGzip(json);
 const hash = sha256(gz);
 await writeFileAtomic(join(outDir, OUT_NAME), gz);
 await writeFileAtomic(join(outDir, MANIFEST_NAME), formatManifest(new Map([[OUT_NAME, hash]])));
-console.log(`${hash}  ${join(outDir, OUT_NAME)} (${gz.length} bytes; tokenizer.json sha256 ${sha256(json)})`);
+console.log(`${hash}  ${join(outDir, OUT_NAME)} (${gz.length} bytes; tokenizer.json sha256 ${sha256(json)}; charsmap sha256 ${sha256(Buffer.from(charsmap, "base64"))})`);
 
 const readme = await readFile(join(outDir, "README.md"), "utf8").catch(() => "");
 if (!readme.includes(hash)) console.warn(`note: ${join(outDir, "README.md")} does not mention sha256 ${hash}; update it`);

