@@ -3,7 +3,9 @@
  * texts in all, default 256, so lengths and languages are as in the full set), with the preset's
  * prefixes and limits (64 / 256 tokens), through `loadModel("e5-small")` on wasm. One JSON line:
  * sentences/s, the projected time for all 26,104 texts, peak RSS. `--write-texts DIR` also writes
- * the same sample in bench/e5/dataset-texts.ts's layout, for bench/e5/encode_torch.py.
+ * the same sample in bench/e5/dataset-texts.ts's layout, for bench/e5/encode_torch.py. Batch 8 by
+ * default: batches of 32 candidates (≤ 256 tokens) abort the wasm backend ("memory access out of
+ * bounds"), see bench/results/2026-12-04-e5-small-zero-shot.md.
  * Needs the model in the cache (`hybrid-ir fetch e5-small`); prints {"skipped": …} otherwise.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -13,7 +15,7 @@ import { initBackend } from "../../src/compute/backend.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { loadModel } from "../../src/model/load.js";
 
-const { values } = parseArgs({ options: { sample: { type: "string", default: "256" }, "write-texts": { type: "string" }, "batch-size": { type: "string", default: "32" } } });
+const { values } = parseArgs({ options: { sample: { type: "string", default: "256" }, "write-texts": { type: "string" }, "batch-size": { type: "string", default: "8" } } });
 const n = Number(values.sample);
 const ds = await loadDataset("xquad-r");
 const total = ds.questions.length + ds.candidates.length;

