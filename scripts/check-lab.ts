@@ -201,6 +201,8 @@ async function interruptAndRestart(page: Page): Promise<void> {
   await menu(page, "Kernel", "Restart Kernel…");
   await acceptDialog(page, "Restart");
   await sessionIdle(INTERRUPT_NOTEBOOK, 120_000);
+  // The session can report idle a moment before the new kernel process shows in /proc.
+  await waitGone(() => (kernelsIn(labDir).some((k) => k.pid !== kernel.pid) ? [] : [kernel]), 60_000);
   const kernels = kernelsIn(labDir);
   if (kernels.some((k) => k.pid === kernel.pid)) problems.push(`the restart left the old kernel (pid ${kernel.pid}) running`);
   if (kernels.length !== 1) problems.push(`${kernels.length} kernels run after the restart, expected 1`);

@@ -21,13 +21,17 @@ let controller: AbortController | undefined;
  */
 export function interruptSignal(): AbortSignal {
   if (controller === undefined) {
-    controller = new AbortController();
-    // Listening does not replace the kernel's own SIGINT handling: tslab listens too.
-    process.once("SIGINT", () => {
-      const interrupted = controller;
-      controller = undefined;
-      interrupted?.abort(new Error("interrupted (SIGINT)"));
-    });
+    const current = new AbortController();
+    controller = current;
+    const onInterrupt = () => {
+      if (controller === current) controller = undefined;
+      current.abort(new Error("interrupted (SIGINT)"));
+    };
+    // On the next turn, not now: tslab runs a cell's synchronous part in vm with breakOnSigint,
+    // and a SIGINT listener added during it leaves the process with SIGINT's default action
+    // afterwards, so the next Kernel → Interrupt would kill the kernel. (tslab listens too, so
+    // listening does not replace the kernel's own handling.)
+    setImmediate(() => process.once("SIGINT", onInterrupt)).unref();
   }
   return controller.signal;
 }
