@@ -4,11 +4,11 @@
  * Run → Run All Cells, wait until the kernel is idle, and check that no cell failed or wrote to
  * stderr, that every code cell ran and has an output, that every figure is drawn (`.main-svg`)
  * and that there are tables. Then File → Save and Export Notebook As → HTML, and the downloaded
- * page is checked offline as check-reports checks the reports. On the first notebook (02-sampling)
- * a long cell is interrupted from the Kernel menu first (the kernel survives, no process is
- * left, the cells after it do not run), the kernel is restarted from the menu, and the Run All
- * that follows is the one checked. Everything started is shut down at the end, and a process
- * left working in the session's folder is a failure.
+ * page is checked offline as check-reports checks the reports. First, in a notebook written for
+ * the purpose (check-lab/interrupt-notebook.ts), a long cell is interrupted from the Kernel menu
+ * (the kernel survives, the cell stops, no process is left, the cells after it do not run), the
+ * kernel is restarted from the menu and Run All must then complete. Everything started is shut
+ * down at the end, and a process left working in the session's folder is a failure.
  *
  *   node dist/scripts/check-lab.js [--notebook NAME]... [--max-seconds S] [--timeout SECONDS]
  *
@@ -53,6 +53,18 @@ const failures: string[] = [];
 
 let server: LabServer | undefined;
 let browser: Browser | undefined;
+// CI cancels with SIGTERM: stop what was started (the browser and the server with its kernels).
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    void (async () => {
+      await browser?.close().catch(() => undefined);
+      await server?.stop();
+      await leftovers();
+      rmSync(labDir, { recursive: true, force: true });
+      process.exit(signal === "SIGTERM" ? 143 : 130);
+    })();
+  });
+}
 try {
   const preset = presetFromEnv().name;
   const python = labPython(root);

@@ -24,7 +24,7 @@ export class LabSetupError extends Error {}
  */
 export function labPython(root: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.HYBRID_IR_BASE_PYTHON ?? "/usr/bin/python3";
-  const onPath = spawnSync("sh", ["-c", "command -v python3"], { encoding: "utf8", env }).stdout.trim();
+  const onPath = (spawnSync("/bin/sh", ["-c", "command -v python3"], { encoding: "utf8", env }).stdout ?? "").trim();
   if (!existsSync(base) && onPath === "") {
     throw new LabSetupError(
       `JupyterLab needs Python 3 with venv, and none was found (${base}, python3 on PATH). ` +
