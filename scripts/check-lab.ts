@@ -115,7 +115,7 @@ async function checkNotebook(page: Page, browser: Browser, name: string): Promis
   await sessionIdle(file, 180_000);
   const t1 = performance.now();
   await menu(page, "Run", "Run All Cells");
-  await waitForKernelIdle(page, panel, timeoutMs);
+  await waitForKernelIdle(page, panel, () => sessionState(file), timeoutMs);
   const runS = seconds(t1);
   await waitForFigures(page, panel, 30_000);
   const view = await readNotebook(panel);
@@ -184,7 +184,7 @@ async function interruptAndRestart(page: Page): Promise<void> {
   await page.waitForTimeout(1000);
   const children = descendants(kernel.pid);
   await menu(page, "Kernel", "Interrupt Kernel");
-  await waitForKernelIdle(page, panel, 60_000);
+  await waitForKernelIdle(page, panel, () => sessionState(INTERRUPT_NOTEBOOK), 60_000);
   const progressAt = await longCell.locator(".hybrid-ir-progress").textContent();
   await page.waitForTimeout(2000);
   const progressLater = await longCell.locator(".hybrid-ir-progress").textContent();
@@ -219,7 +219,7 @@ async function interruptAndRestart(page: Page): Promise<void> {
   if (kernels.some((k) => k.pid === kernel.pid)) problems.push(`the restart left the old kernel (pid ${kernel.pid}) running`);
   if (kernels.length !== 1) problems.push(`${kernels.length} kernels run after the restart, expected 1`);
   await menu(page, "Run", "Run All Cells");
-  await waitForKernelIdle(page, panel, 180_000);
+  await waitForKernelIdle(page, panel, () => sessionState(INTERRUPT_NOTEBOOK), 180_000);
   const again = await readNotebook(panel);
   if (again.notExecuted.length > 0) problems.push(`after the restart, Run All left cells ${again.notExecuted.join(", ")} not run`);
   problems.push(...again.errors.map((e) => `after the restart: error output: ${e}`));
@@ -232,15 +232,20 @@ async function interruptAndRestart(page: Page): Promise<void> {
   await menu(page, "Kernel", "Shut Down Kernel");
 }
 
+/** The execution state of the kernel of `path`'s session, as the server reports it. */
+async function sessionState(path: string): Promise<string> {
+  const res = await fetch(`${server!.base}/api/sessions`, { headers: { Authorization: `token ${server!.token}` } });
+  const sessions = (await res.json()) as { path: string; kernel: { execution_state?: string } | null }[];
+  const session = sessions.find((s) => s.path === path);
+  return session === undefined ? "no session" : (session.kernel?.execution_state ?? "no kernel");
+}
+
 /** Waits until the server's session for `path` has a kernel that is idle (started and answering). */
 async function sessionIdle(path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let state = "no session";
   while (Date.now() < deadline) {
-    const res = await fetch(`${server!.base}/api/sessions`, { headers: { Authorization: `token ${server!.token}` } });
-    const sessions = (await res.json()) as { path: string; kernel: { execution_state?: string } | null }[];
-    const session = sessions.find((s) => s.path === path);
-    state = session === undefined ? "no session" : session.kernel?.execution_state ?? "no kernel";
+    state = await sessionState(path);
     if (state === "idle") return;
     await new Promise((r) => setTimeout(r, 500));
   }

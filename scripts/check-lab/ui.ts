@@ -26,20 +26,19 @@ export async function waitForLab(page: Page, timeoutMs: number): Promise<void> {
   await page.locator(".jp-DirListing-item").first().waitFor({ state: "visible", timeout: timeoutMs });
 }
 
-/** Opens `file` by double-clicking it in the file browser; resolves when its kernel is idle. */
+/** Opens `file` by double-clicking it in the file browser; resolves when the notebook shows. */
 export async function openFromFileBrowser(page: Page, file: string, timeoutMs: number): Promise<Locator> {
   const item = page.locator(".jp-DirListing-item", { has: page.locator(".jp-DirListing-itemText", { hasText: file }) });
   await item.first().dblclick();
-  const panel = notebookPanel(page, file);
+  await page.locator(".lm-TabBar-tab.lm-mod-current", { hasText: file }).first().waitFor({ state: "visible", timeout: timeoutMs });
+  const panel = currentNotebook(page);
   await panel.locator(".jp-Notebook").waitFor({ state: "visible", timeout: timeoutMs });
-  await waitForKernelIdle(page, panel, timeoutMs);
   return panel;
 }
 
-/** The open notebook whose tab is `file`. */
-export function notebookPanel(page: Page, file: string): Locator {
-  // A document panel's id is tied to its tab; the visible one is current.
-  return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)", { has: page.locator(".jp-Notebook") }).filter({ visible: true }).first();
+/** The notebook in the current tab (the others are hidden). */
+export function currentNotebook(page: Page): Locator {
+  return page.locator(".jp-NotebookPanel").filter({ visible: true }).first();
 }
 
 /** Clicks a top menu and then an entry, and entries of submenus: `menu(page, "Run", "Run All Cells")`. */
@@ -58,23 +57,18 @@ export async function acceptDialog(page: Page, button: string): Promise<void> {
   await page.locator(".jp-Dialog").waitFor({ state: "detached" });
 }
 
-/**
- * The notebook's kernel status as its toolbar shows it ("idle", "busy", "starting", ...), from
- * the execution indicator's data-status.
- */
-export async function kernelStatus(panel: Locator): Promise<string> {
-  return (await panel.locator(".jp-Notebook-ExecutionIndicator").first().getAttribute("data-status")) ?? "unknown";
-}
+/** The kernel's execution state ("idle", "busy", "starting", ...), as the server reports it. */
+export type KernelState = () => Promise<string>;
 
 /**
  * Waits until the kernel is idle and no cell is running or queued (`[*]`), and stays so for a
  * moment (between two queued cells the kernel is briefly idle).
  */
-export async function waitForKernelIdle(page: Page, panel: Locator, timeoutMs: number): Promise<void> {
+export async function waitForKernelIdle(page: Page, panel: Locator, state: KernelState, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let quietSince: number | undefined;
   for (;;) {
-    const status = await kernelStatus(panel);
+    const status = await state();
     const running = (await panel.locator(".jp-InputPrompt").allTextContents()).filter((t) => t.includes("[*]")).length;
     if (status === "idle" && running === 0) {
       quietSince ??= Date.now();
