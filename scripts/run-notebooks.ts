@@ -21,7 +21,6 @@ import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { CELL_ERROR_BEGIN, CELL_ERROR_END, KERNEL_NAME, registerJupyter, TEMPLATE_NAME } from "./jupyter-home.js";
 import { jupyterPython } from "./jupyter-python.js";
 
-
 interface NotebookResult {
   readonly name: string;
   readonly ok: boolean;
