@@ -132,14 +132,24 @@ async function checkNotebook(page: Page, browser: Browser, name: string): Promis
   );
   failures.push(...problems.map((p) => `${name}: ${p}`));
 
-  const download = await exportHtml(page, 120_000);
   const html = join(exportDir, `${name}.html`);
   mkdirSync(exportDir, { recursive: true });
-  await download.saveAs(html);
-  if (download.page() !== page) await download.page().close();
+  let url = `${server!.base}/nbconvert/html/${encodeURIComponent(file)}?download=true`;
+  try {
+    const download = await exportHtml(page, 60_000);
+    await download.saveAs(html);
+    url = download.url();
+    if (download.page() !== page) await download.page().close();
+  } catch (err) {
+    // The menu saved the notebook; fetch what its new tab loads, the same route, with the token.
+    console.log(`${name}  ${(err as Error).message}; fetching the export route itself`);
+    const res = await page.request.get(url, { headers: { Authorization: `token ${server!.token}` } });
+    if (!res.ok()) throw new Error(`${url}: HTTP ${res.status()}`);
+    writeFileSync(html, await res.body());
+  }
   const exportShot = join(shotsDir, `lab-${name}-export.png`);
   const check = await checkPage(browser, html, { renderTimeoutMs: 30_000, screenshot: exportShot });
-  const url = download.url().replace(/token=[^&]+/, "token=…");
+  url = url.replace(/token=[^&]+/, "token=…");
   console.log(
     `${name}  exported (${url}): ${check.rendered}/${check.figures} figures rendered, ${check.tables} tables, ` +
       `${check.errors.length} errors, ${check.blocked.length} network requests  -> ${shown(exportShot)}${check.problems.length > 0 ? "  FAILED" : ""}`,

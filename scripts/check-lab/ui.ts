@@ -112,14 +112,15 @@ export async function readNotebook(panel: Locator): Promise<NotebookView> {
     notExecuted,
     errors,
     figures: await figures.count(),
-    drawnFigures: await figures.filter({ has: panel.locator(".main-svg") }).count(),
+    // `has` takes a locator relative to the element filtered: the page's, not the panel's.
+    drawnFigures: await figures.filter({ has: panel.page().locator(".main-svg") }).count(),
     tables: await panel.locator(TABLE).count(),
   };
 }
 
 /** The text of each figure that holds no drawn plot (display.ts writes why into the box when it can). */
 export async function blankFigures(panel: Locator): Promise<string[]> {
-  return panel.locator(FIGURE).filter({ hasNot: panel.locator(".main-svg") }).allTextContents();
+  return panel.locator(FIGURE).filter({ hasNot: panel.page().locator(".main-svg") }).allTextContents();
 }
 
 /** Waits until every figure in the notebook holds a drawn plot (or the time is up). */
@@ -127,7 +128,7 @@ export async function waitForFigures(page: Page, panel: Locator, timeoutMs: numb
   const deadline = Date.now() + timeoutMs;
   const figures = panel.locator(FIGURE);
   while (Date.now() < deadline) {
-    if ((await figures.filter({ hasNot: panel.locator(".main-svg") }).count()) === 0) return;
+    if ((await figures.filter({ hasNot: panel.page().locator(".main-svg") }).count()) === 0) return;
     await page.waitForTimeout(250);
   }
 }
