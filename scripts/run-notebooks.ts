@@ -11,20 +11,15 @@
  * (default /usr/bin/python3, Debian's, where apt installs nbconvert).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { packageRoot } from "../src/paths.js";
 import { presetFromEnv } from "../src/presets.js";
 import { escapeHtml as esc } from "../src/report/display.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
+import { CELL_ERROR_BEGIN, CELL_ERROR_END, KERNEL_NAME, registerJupyter, TEMPLATE_NAME } from "./jupyter-home.js";
 import { jupyterPython } from "./jupyter-python.js";
-
-const KERNEL_NAME = "tslab";
-const TEMPLATE_NAME = "hybrid-ir-offline";
-const CELL_ERROR_BEGIN = "hybrid-ir: stderr of the failing cell:";
-const CELL_ERROR_END = "hybrid-ir: end of stderr";
 
 interface NotebookResult {
   readonly name: string;
@@ -50,7 +45,7 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const env = registerJupyter(join(root, ".jupyter"));
+const env = registerJupyter(join(root, ".jupyter"), preset);
 const names = selectNotebooks(values.only ?? []);
 const commit = gitCommit(root);
 mkdirSync(reportsDir, { recursive: true });
@@ -174,66 +169,6 @@ function nbconvertError(stderr: string): string {
 function remoteResources(html: string): string[] {
   const tag = /<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\/[^>]*>/gi;
   return [...new Set(html.match(tag) ?? [])];
-}
-
-/**
- * Writes the tslab kernelspec and the offline HTML template under `dir` (rewritten every run,
- * since they hold absolute paths) and returns the environment that makes Jupyter use only it.
- */
-function registerJupyter(dir: string): NodeJS.ProcessEnv {
-  const tslabBin = join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab");
-  const kernelDir = join(dir, "kernels", KERNEL_NAME);
-  mkdirSync(kernelDir, { recursive: true });
-  const kernel = {
-    // The running node, not whichever `tslab` is first on PATH.
-    argv: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"],
-    display_name: "TypeScript",
-    language: "typescript",
-  };
-  writeFileSync(join(kernelDir, "kernel.json"), JSON.stringify(kernel, null, 2) + "\n");
-
-  // nbconvert's lab template loads require.js and MathJax from a CDN; plotly.js is inlined by
-  // src/report/display.ts and nothing else needs them, so the blocks are emptied. (LaTeX in
-  // markdown cells is therefore shown as source.)
-  const templateDir = join(dir, "nbconvert", "templates", TEMPLATE_NAME);
-  mkdirSync(templateDir, { recursive: true });
-  writeFileSync(join(templateDir, "conf.json"), JSON.stringify({ base_template: "lab", mimetypes: { "text/html": true } }));
-  writeFileSync(
-    join(templateDir, "index.html.j2"),
-    [
-      "{%- extends 'lab/index.html.j2' -%}",
-      "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}",
-      "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}",
-      "{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}",
-      "",
-    ].join("\n"),
-  );
-
-  // A Callable trait cannot be set on the command line, hence a config file.
-  mkdirSync(join(dir, "config"), { recursive: true });
-  writeFileSync(
-    join(dir, "config", "jupyter_nbconvert_config.py"),
-    [
-      "import sys",
-      "",
-      "def print_cell_stderr(cell, cell_index, execute_reply):",
-      "    text = ''.join(o.get('text', '') for o in cell.outputs",
-      "                   if o.get('output_type') == 'stream' and o.get('name') == 'stderr')",
-      `    print(${JSON.stringify(CELL_ERROR_BEGIN)}, text.rstrip(), ${JSON.stringify(CELL_ERROR_END)}, sep='\\n', file=sys.stderr)`,
-      "",
-      "c.ExecutePreprocessor.on_cell_error = print_cell_stderr",
-      "",
-    ].join("\n"),
-  );
-  mkdirSync(join(dir, "runtime"), { recursive: true });
-  return {
-    ...process.env,
-    HYBRID_IR_PRESET: preset,
-    JUPYTER_PATH: dir,
-    JUPYTER_DATA_DIR: dir,
-    JUPYTER_CONFIG_DIR: join(dir, "config"),
-    JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
-  };
 }
 
 function selectNotebooks(only: readonly string[]): string[] {

@@ -37,6 +37,8 @@ export { bm25Scorer } from "./baselines/bm25-dataset.js";
 export { loadPaperResults, type PaperResults, type PaperModel, type Strategy, type Setting } from "./report/paper-reference.js";
 export { paperRows, resultRow, type ComparisonRow } from "./report/comparison.js";
 export { heatmapFigure, plotlyHtml, show, tableHtml, type PlotlyFigure } from "./report/display.js";
+export { interruptSignal, withProgress } from "./report/cell.js";
+export { progressBar, type Progress } from "./util/progress.js";
 export {
   configGroups,
   directionLabel,

@@ -1,7 +1,11 @@
 /**
- * A one-line progress bar with rate and ETA on stderr. On a non-TTY (CI logs, nbconvert) it
- * prints a plain line at most every few seconds instead of redrawing, so logs stay readable.
+ * A one-line progress bar with rate and ETA on stderr. On a non-TTY (CI logs) it prints a plain
+ * line at most every few seconds instead of redrawing, so logs stay readable. In a notebook (a
+ * tslab kernel) it is one output that updates in place: a live bar in JupyterLab, and only its
+ * last state in a report nbconvert writes.
  */
+import { createRequire } from "node:module";
+
 export interface Progress {
   update(done: number): void;
   /** Prints the final line; `done` defaults to the total (pass the count reached when stopping early). */
@@ -16,7 +20,16 @@ export interface ProgressOptions {
   readonly initial?: number;
 }
 
+/** What a notebook output that updates in place needs (tslab's `newDisplay()`). */
+export interface LiveDisplay {
+  html(html: string): void;
+}
+
+/** Redraws in a notebook at most this often; each redraw is a message to the browser. */
+const NOTEBOOK_REDRAW_MS = 250;
+
 export function progressBar(label: string, total: number, stream: NodeJS.WriteStream = process.stderr, options: ProgressOptions = {}): Progress {
+  const display = stream === process.stderr ? notebookDisplay() : null;
   const start = Date.now();
   const initial = options.initial ?? 0;
   const tty = stream.isTTY === true;
@@ -32,6 +45,7 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
     const bar = "█".repeat(Math.round(frac * 24)).padEnd(24, "░");
     return `${label} ${bar} ${done}/${total} ${(frac * 100).toFixed(0)}% ${Number.isFinite(rate) ? rate.toFixed(rate >= 10 ? 0 : 2) : "?"}/s elapsed ${fmt(elapsed)} ETA ${Number.isFinite(eta) ? fmt(eta) : "?"}${status()}`;
   };
+  if (display !== null) return displayProgress(display, line, total);
   return {
     update(done) {
       const now = Date.now();
@@ -45,4 +59,49 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
       stream.write(tty ? `\r${line(done)}\n` : `${line(done)}\n`);
     },
   };
+}
+
+/**
+ * The bar as one notebook output, redrawn in place (throttled) as `<progress>` plus the text line.
+ *
+ * @example
+ * const bar = displayProgress(tslab.newDisplay(), (done) => `encode ${done}/10`, 10);
+ * bar.update(5); bar.finish(); // one output, last showing "encode 10/10"
+ */
+export function displayProgress(display: LiveDisplay, line: (done: number) => string, total: number): Progress {
+  let lastDraw = -Infinity;
+  const draw = (done: number) => {
+    lastDraw = Date.now();
+    const value = Math.max(0, Math.min(done, total));
+    display.html(
+      `<div class="hybrid-ir-progress" style="display:flex;gap:0.6em;align-items:center;font-family:monospace">` +
+        `<progress value="${value}" max="${Math.max(total, 1)}" style="width:14em"></progress><span>${escape(line(done))}</span></div>`,
+    );
+  };
+  return {
+    update(done) {
+      if (Date.now() - lastDraw >= NOTEBOOK_REDRAW_MS) draw(done);
+    },
+    finish(done = total) {
+      draw(done);
+    },
+  };
+}
+
+/**
+ * A new updatable output of the running notebook cell, or null outside a notebook. tslab marks
+ * its kernel with `globalThis.__tslab__`; the module is then loadable from here (it is a
+ * dependency of this package), and is the instance the kernel runs.
+ */
+function notebookDisplay(): LiveDisplay | null {
+  if ((globalThis as { __tslab__?: unknown }).__tslab__ === undefined) return null;
+  try {
+    return (createRequire(import.meta.url)("tslab") as { newDisplay(): LiveDisplay }).newDisplay();
+  } catch {
+    return null;
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
