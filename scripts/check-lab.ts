@@ -3,8 +3,9 @@
  * JupyterLab (scripts/lab/server.ts) on a free port, open each notebook from the file browser,
  * Run → Run All Cells, wait until the kernel is idle, and check that no cell failed or wrote to
  * stderr, that every code cell ran and has an output, that every figure is drawn (`.main-svg`)
- * and that there are tables. Then File → Save and Export Notebook As → HTML, and the downloaded
- * page is checked offline as check-reports checks the reports. First, in a notebook written for
+ * and that there are tables. Then what File → Save and Export Notebook As → HTML does (File → Save
+ * Notebook, then JupyterLab's nbconvert route), and the exported page is checked offline as
+ * check-reports checks the reports. First, in a notebook written for
  * the purpose (check-lab/interrupt-notebook.ts), a long cell is interrupted from the Kernel menu
  * (the kernel survives, the cell stops, no process is left, the cells after it do not run), the
  * kernel is restarted from the menu and Run All must then complete. Everything started is shut
