@@ -3,8 +3,9 @@
  * JupyterLab (scripts/lab/server.ts) on a free port, open each notebook from the file browser,
  * Run → Run All Cells, wait until the kernel is idle, and check that no cell failed or wrote to
  * stderr, that every code cell ran and has an output, that every figure is drawn (`.main-svg`)
- * and that there are tables. Then File → Save and Export Notebook As → HTML, and the downloaded
- * page is checked offline as check-reports checks the reports. First, in a notebook written for
+ * and that there are tables. Then what File → Save and Export Notebook As → HTML does (File → Save
+ * Notebook, then JupyterLab's nbconvert route), and the exported page is checked offline as
+ * check-reports checks the reports. First, in a notebook written for
  * the purpose (check-lab/interrupt-notebook.ts), a long cell is interrupted from the Kernel menu
  * (the kernel survives, the cell stops, no process is left, the cells after it do not run), the
  * kernel is restarted from the menu and Run All must then complete. Everything started is shut
@@ -29,7 +30,7 @@ import { registerJupyter } from "./jupyter-home.js";
 import { describe, kernelsIn, listProcesses, processesUsing, descendants } from "./check-lab/processes.js";
 import { INTERRUPT_NOTEBOOK, interruptNotebook, LONG_FLAG } from "./check-lab/interrupt-notebook.js";
 import {
-  acceptDialog, blankFigures, exportHtml, menu, openFromFileBrowser, readNotebook, waitForFigures, waitForKernelIdle,
+  acceptDialog, blankFigures, menu, openFromFileBrowser, readNotebook, saveNotebook, waitForFigures, waitForKernelIdle,
   waitForLab, type NotebookView,
 } from "./check-lab/ui.js";
 import { labPython, LabSetupError, startLab, type LabServer } from "./lab/server.js";
@@ -132,21 +133,20 @@ async function checkNotebook(page: Page, browser: Browser, name: string): Promis
   );
   failures.push(...problems.map((p) => `${name}: ${p}`));
 
+  // What File → Save and Export Notebook As → HTML does: save, then open the nbconvert route.
+  // The route is fetched here (with the token) rather than through the menu's new tab: headless
+  // Chromium turned that tab into no download at all.
+  await saveNotebook(page, file, () => lastModified(file), 60_000);
+  const saved = savedOutputs(join(labDir, file));
+  if (saved.withOutput < view.codeCells - view.withoutOutput.length) {
+    failures.push(`${name}: the saved notebook has outputs in ${saved.withOutput} of ${saved.code} code cells, JupyterLab showed ${view.codeCells - view.withoutOutput.length}`);
+  }
   const html = join(exportDir, `${name}.html`);
   mkdirSync(exportDir, { recursive: true });
   let url = `${server!.base}/nbconvert/html/${encodeURIComponent(file)}?download=true`;
-  try {
-    const download = await exportHtml(page, 60_000);
-    await download.saveAs(html);
-    url = download.url();
-    if (download.page() !== page) await download.page().close();
-  } catch (err) {
-    // The menu saved the notebook; fetch what its new tab loads, the same route, with the token.
-    console.log(`${name}  ${(err as Error).message}; fetching the export route itself`);
-    const res = await page.request.get(url, { headers: { Authorization: `token ${server!.token}` } });
-    if (!res.ok()) throw new Error(`${url}: HTTP ${res.status()}`);
-    writeFileSync(html, await res.body());
-  }
+  const res = await page.request.get(url, { headers: { Authorization: `token ${server!.token}` }, timeout: 120_000 });
+  if (!res.ok()) throw new Error(`${name}: export ${url}: HTTP ${res.status()} ${(await res.text()).slice(0, 300)}`);
+  writeFileSync(html, await res.body());
   const exportShot = join(shotsDir, `lab-${name}-export.png`);
   const check = await checkPage(browser, html, { renderTimeoutMs: 30_000, screenshot: exportShot });
   url = url.replace(/token=[^&]+/, "token=…");
@@ -248,6 +248,20 @@ async function sessionState(path: string): Promise<string> {
   const sessions = (await res.json()) as { path: string; kernel: { execution_state?: string } | null }[];
   const session = sessions.find((s) => s.path === path);
   return session === undefined ? "no session" : (session.kernel?.execution_state ?? "no kernel");
+}
+
+/** The file's last_modified, as the server's contents API reports it. */
+async function lastModified(path: string): Promise<string> {
+  const res = await fetch(`${server!.base}/api/contents/${encodeURIComponent(path)}?content=0`, { headers: { Authorization: `token ${server!.token}` } });
+  if (!res.ok) throw new Error(`${path}: contents API: HTTP ${res.status}`);
+  return ((await res.json()) as { last_modified: string }).last_modified;
+}
+
+/** How many code cells the notebook file on disk has, and how many of them hold outputs. */
+function savedOutputs(path: string): { code: number; withOutput: number } {
+  const nb = JSON.parse(readFileSync(path, "utf8")) as { cells: { cell_type: string; outputs?: unknown[] }[] };
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  return { code: code.length, withOutput: code.filter((c) => (c.outputs?.length ?? 0) > 0).length };
 }
 
 /** Waits until the server's session for `path` has a kernel that is idle (started and answering). */

@@ -2,7 +2,7 @@
  * JupyterLab driven as a user drives it: the file browser, the menu bar, the kernel's status.
  * Selectors are JupyterLab 4's (the version pinned in python/requirements/jupyterlab.txt).
  */
-import type { Download, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 
 /** What a notebook shows once its cells have run. */
 export interface NotebookView {
@@ -134,29 +134,24 @@ export async function waitForFigures(page: Page, panel: Locator, timeoutMs: numb
 }
 
 /**
- * File → Save and Export Notebook As → HTML, as a user does: JupyterLab saves the notebook and
- * opens its nbconvert route (`/nbconvert/html/<path>?download=true`) in a new tab, which the
- * browser turns into a download.
+ * File → Save Notebook (docmanager:save, what Save and Export Notebook As does first), then waits
+ * until the tab has lost its unsaved mark and the server's copy is newer (`lastModified`, from the
+ * contents API, changes): the export route converts the file on disk, not what the tab shows.
  */
-export async function exportHtml(page: Page, timeoutMs: number): Promise<Download> {
-  const context = page.context();
-  const download = new Promise<Download>((resolve, reject) => {
-    const onDownload = (d: Download) => {
-      clearTimeout(timer);
-      context.off("page", onPage);
-      resolve(d);
-    };
-    // Attached as the tab opens, before its navigation can turn into the download.
-    const onPage = (tab: Page) => tab.once("download", onDownload);
-    const timer = setTimeout(() => {
-      context.off("page", onPage);
-      reject(new Error(`File → Save and Export Notebook As → HTML: no download within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    context.on("page", onPage);
-    page.once("download", onDownload);
-  });
-  await menu(page, "File", "Save and Export Notebook As", "HTML");
-  return download;
+export async function saveNotebook(page: Page, file: string, lastModified: () => Promise<string>, timeoutMs: number): Promise<void> {
+  const before = await lastModified();
+  await menu(page, "File", "Save Notebook");
+  const tab = page.locator(".lm-TabBar-tab.lm-mod-current", { hasText: file }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const dirty = ((await tab.getAttribute("class")) ?? "").includes("jp-mod-dirty");
+    const now = await lastModified();
+    if (!dirty && now !== before) return;
+    if (Date.now() > deadline) {
+      throw new Error(`File → Save Notebook: ${dirty ? "the tab still shows unsaved changes" : "the file on the server did not change"} after ${timeoutMs / 1000} s (last_modified ${now})`);
+    }
+    await page.waitForTimeout(250);
+  }
 }
 
 function escapeRegExp(s: string): string {
