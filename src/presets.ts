@@ -27,7 +27,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     name: "small",
     maxQuestionIds: 150,
     grid: "configs/grids/small.json",
-    description: "mini 2×128 from random init, 80 steps, 12 runs on 2 CPU cores (~45 min): the default, and what CI runs",
+    description: "mini 2×128 from random init, 40 steps, 12 runs on 2 CPU cores (~35 min): the default, and what CI runs",
   },
   full: {
     name: "full",
