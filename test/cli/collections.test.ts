@@ -5,32 +5,21 @@
  * them for a changed corpus.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { bm25CollectionScorer } from "../../src/baselines/bm25-collection.js";
 import { loadCollection } from "../../src/data/load-collection.js";
 import { pathExists } from "../../src/util/fs.js";
 import type { RankedResult } from "../../src/eval/ranked.js";
 import { evaluateCollection } from "../../src/eval/ranked-runs.js";
 import { loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
+import { cli } from "./run-cli.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const trecOf = (stdout: string): RankedResult => Object.values((JSON.parse(stdout) as { trec: Record<string, RankedResult> }).trec)[0];
 
