@@ -14,6 +14,7 @@ import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../data/errors.js";
+import { processIsAlive } from "../util/atomic-write.js";
 
 export const LOCK_NAME = "run.lock";
 
@@ -55,11 +56,7 @@ function describe(owner: LockOwner): string {
 /** Whether the process that wrote `owner` is still running (null: it ran on another host). */
 export function ownerIsAlive(owner: LockOwner): OwnerLiveness {
   if (owner.host !== hostname()) return null;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
-  }
+  if (!processIsAlive(owner.pid)) return false;
   const start = processStartOf(owner.pid);
   return owner.processStart === null || start === null || start === owner.processStart;
 }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
@@ -20,13 +21,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
-/** Whether process `pid` runs on this host (EPERM: it runs, under another user). */
+/**
+ * Whether process `pid` runs on this host (EPERM: it runs, under another user). A zombie does not:
+ * a killed process whose parent died stays one where PID 1 reaps no orphans (a container's shell),
+ * and kill(pid, 0) still succeeds on it.
+ */
 export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: the state follows it.
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return !existsSync("/proc/self"); // gone since kill(pid, 0), or no /proc, where kill is all there is
   }
 }
 

@@ -7,7 +7,17 @@ import { after, before, describe, test } from "node:test";
 import { DataError } from "../../src/data/errors.js";
 import { openRunDir } from "../../src/train/run-dir.js";
 import { acquireRunLock, LOCK_NAME, readRunLock } from "../../src/train/run-lock.js";
-import { removeStaleTempFiles } from "../../src/util/atomic-write.js";
+import { processIsAlive, removeStaleTempFiles } from "../../src/util/atomic-write.js";
+
+/** Waits (up to 5 s) until /proc says process `pid` is in `state`. */
+async function waitForState(pid: number, state: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === state) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`process ${pid} never reached state ${state}`);
+}
 
 /** The PID of a process that has exited (so, on this host, a dead one). */
 async function deadPid(): Promise<number> {
@@ -59,6 +69,24 @@ describe("run directory lock and temporary files", () => {
     await assert.rejects(acquireRunLock(run), (err: unknown) => err instanceof DataError && /locked by PID 1234 on elsewhere\.example.*delete .*run\.lock/.test(err.message));
     await writeFile(join(run, LOCK_NAME), "garbage");
     await assert.rejects(acquireRunLock(run), (err: unknown) => err instanceof DataError && /run\.lock: is not a lock this tool wrote/.test(err.message));
+  });
+
+  test("a zombie owner (killed, its parent not reaping it) counts as gone, as in a container whose PID 1 reaps no orphans", async () => {
+    // `sleep 0` exits at once; its parent execs into `sleep 3`, which never waits for it: a zombie.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 3"]);
+    const zombie = await new Promise<number>((resolve) => parent.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim()))));
+    try {
+      await waitForState(zombie, "Z");
+      assert.equal(processIsAlive(zombie), false);
+      const run = join(dir, "zombie");
+      await mkdir(run);
+      await writeFile(join(run, LOCK_NAME), JSON.stringify({ pid: zombie, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", processStart: null }));
+      assert.equal((await readRunLock(run))?.alive, false);
+      await (await acquireRunLock(run)).release();
+      assert.equal(processIsAlive(parent.pid!), true, "a sleeping process is alive");
+    } finally {
+      parent.kill();
+    }
   });
 
   test("temporary files of killed writers are removed; --overwrite works on a directory holding one", async () => {
