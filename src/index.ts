@@ -133,11 +133,16 @@ export {
   openRunDir,
   readRunSummary,
   RunDir,
-  type MetricsLine,
-  type Provenance,
   type RunSummary,
 } from "./train/run-dir.js";
-export { loadCheckpointModel, readTrainerProgress, type TrainerProgress } from "./train/checkpoint-state.js";
+export { loadCheckpointModel } from "./train/checkpoint-state.js";
+export { readAggregate } from "./run-files/aggregate.js";
+export { readAlignmentFile } from "./run-files/alignment.js";
+export { readMetricsFile, type MetricsLine } from "./run-files/metrics.js";
+export { readPerQueryFile } from "./run-files/per-query.js";
+export { readResultsFile, readResultsFileIfExists, type CheckpointName, type RunResults, type TrainStatus } from "./run-files/results.js";
+export { readCheckpointRunConfig, readRunConfigFile, type Provenance, type RunConfigFile } from "./run-files/run-config.js";
+export { readTrainerProgress, type TrainerProgress } from "./run-files/trainer-state.js";
 export {
   cachedGradients,
   plainGradients,
@@ -148,7 +153,7 @@ export {
   type StepGradients,
   type StepInputs,
 } from "./train/grad-cache.js";
-export { train, summaryLine, type RunResults, type StepInfo, type TrainOptions, type TrainResult, type TrainStatus } from "./train/trainer.js";
+export { train, summaryLine, type StepInfo, type TrainOptions, type TrainResult } from "./train/trainer.js";
 export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";
 export { buildPools, summarizePools, type PoolGroup, type PoolSummary, type TrainingPools } from "./sampling/pools.js";
@@ -166,5 +171,6 @@ export * from "./ablate/types.js";
 export { readGrid, type Grid } from "./ablate/grid.js";
 export { runKey, runState } from "./ablate/run-state.js";
 export { runGrid, writeManifest, type GridSummary, type RunGridOptions, type RunOutcome, type RunReport } from "./ablate/runner.js";
-export { AGGREGATE_COLUMNS, aggregateCsv, aggregateRuns, formatAggregate, labelsOf, labelText, writeAggregate } from "./ablate/aggregate.js";
+export { aggregateRuns, formatAggregate, labelsOf, labelText } from "./ablate/aggregate.js";
+export { AGGREGATE_COLUMNS, aggregateCsv, writeAggregate } from "./run-files/aggregate.js";
 export { slurmScript, type SlurmOptions } from "./ablate/slurm.js";

@@ -2,47 +2,26 @@
  * The aggregate table of an ablation: one row per run directory under a grid's outputRoot, read
  * from the directory alone (config.json, results.json, metrics.jsonl) and never from grid.json,
  * so runs trained locally, by a SLURM array or by hand with `hybrid-ir train --output
- * <outputRoot>/<name>` come out alike. Written as results.json (an array of rows, what a
- * DataFrame reads) and results.csv (RFC 4180) beside the run directories.
+ * <outputRoot>/<name>` come out alike. Written by run-files/aggregate.ts.
  */
 import { readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { DataError } from "../data/errors.js";
+import { metricsPath, resultsPath } from "../run-files/paths.js";
+import { readMetricsFile } from "../run-files/metrics.js";
+import { readResultsFile } from "../run-files/results.js";
+import { CONFIG_NAME, readRunConfigFile } from "../run-files/run-config.js";
+import { pathExists } from "../util/fs.js";
 import { resolveRunConfig, type RunConfig } from "../train/config.js";
-import { CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
 import { runKey, runStatus } from "./run-state.js";
 import { STRATEGY_NAMES, type AggregateRow, type GridRun, type RunLabels } from "./types.js";
-import { readJsonFileIfExists } from "../util/json-fields.js";
 import { textTable } from "../util/text-table.js";
+
+// The aggregate's file format lives with the other run files; re-exported for the runner.
+export { AGGREGATE_COLUMNS, AGGREGATE_CSV, AGGREGATE_JSON, aggregateCsv, writeAggregate } from "../run-files/aggregate.js";
 
 /** Folders of an outputRoot that are not run directories. */
 export const NOT_RUN_DIRS: readonly string[] = ["configs", "logs"];
-export const AGGREGATE_JSON = "results.json";
-export const AGGREGATE_CSV = "results.csv";
-
-/** The results.csv columns, in order (every key of AggregateRow). */
-export const AGGREGATE_COLUMNS: readonly (keyof AggregateRow)[] = [
-  "key",
-  "dir",
-  "model",
-  "train",
-  "eval",
-  "strategy",
-  "alpha",
-  "seed",
-  "state",
-  "steps",
-  "checkpointStep",
-  "bestValLoss",
-  "monoMap",
-  "crossMap",
-  "multiMap",
-  "rankDistance",
-  "pairsPerSec",
-  "gitCommit",
-];
-
 /**
  * What a run varies along a grid's axes, from its resolved config.
  *
@@ -65,15 +44,6 @@ export function labelsOf(config: RunConfig): RunLabels {
 export function labelText(labels: RunLabels): string {
   const strategy = labels.strategy === "hybrid" ? `hybrid α=${String(labels.alpha)}` : labels.strategy;
   return `${labels.model} · ${labels.train}→${labels.eval ?? "(no eval)"} · ${strategy} · seed ${labels.seed}`;
-}
-
-/** results.json, as far as the aggregate reads it. */
-interface ResultsFile {
-  readonly run?: { readonly steps?: number; readonly checkpointStep?: number; readonly bestValLoss?: number | null };
-  readonly mono?: { readonly mean?: { readonly map?: number | null } };
-  readonly cross?: { readonly mean?: { readonly map?: number | null } };
-  readonly multi?: { readonly mean?: { readonly map?: number | null } };
-  readonly languageBias?: { readonly mean?: number | null };
 }
 
 /**
@@ -123,30 +93,28 @@ function notStartedRow(outputRoot: string, run: GridRun): AggregateRow {
 async function readRow(outputRoot: string, name: string): Promise<AggregateRow | null> {
   const dir = join(outputRoot, name);
   const configPath = join(dir, CONFIG_NAME);
-  const json = (await readJsonFileIfExists(configPath)) as Record<string, unknown> | null;
-  if (json === null) return null;
+  if (!(await pathExists(configPath))) return null;
+  const { json, provenance } = await readRunConfigFile(configPath);
   const config = resolveRunConfig(json, configPath, {}, dir);
-  const provenance = json.provenance as { gitCommit?: string | null } | undefined;
   const status = await runStatus(dir, config);
   // A corrupt results.json is reported by the state ("partial") and contributes no numbers.
-  const results = status.state === "complete" ? ((await readJsonFileIfExists(join(dir, RESULTS_NAME))) as ResultsFile | null) : null;
-  const metrics = await new RunDir(dir).readMetrics();
+  const results = status.state === "complete" && (await pathExists(resultsPath(dir))) ? await readResultsFile(resultsPath(dir)) : null;
+  const metrics = await readMetricsFile(metricsPath(dir));
   const trainLines = metrics.flatMap((l) => (l.type === "train" ? [l] : []));
   const valLosses = metrics.flatMap((l) => (l.type === "val" && Number.isFinite(l.valLoss) ? [l.valLoss] : []));
   const lastStep = metrics.reduce((max, l) => Math.max(max, l.step), 0);
-  const finite = (v: number | null | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : null);
   return {
     key: runKey(config),
     dir: name,
     ...labelsOf(config),
     state: status.state,
-    steps: results?.run?.steps ?? lastStep,
-    checkpointStep: results?.run?.checkpointStep ?? null,
-    bestValLoss: finite(results?.run?.bestValLoss) ?? (valLosses.length > 0 ? Math.min(...valLosses) : null),
-    monoMap: finite(results?.mono?.mean?.map),
-    crossMap: finite(results?.cross?.mean?.map),
-    multiMap: finite(results?.multi?.mean?.map),
-    rankDistance: finite(results?.languageBias?.mean),
+    steps: results?.run.steps ?? lastStep,
+    checkpointStep: results?.run.checkpointStep ?? null,
+    bestValLoss: results?.run.bestValLoss ?? (valLosses.length > 0 ? Math.min(...valLosses) : null),
+    monoMap: results?.mono.mean.map ?? null,
+    crossMap: results?.cross.mean.map ?? null,
+    multiMap: results?.multi.mean.map ?? null,
+    rankDistance: results?.languageBias.mean ?? null,
     pairsPerSec: trainLines.length > 0 ? trainLines.reduce((s, l) => s + l.pairsPerSec, 0) / trainLines.length : null,
     gitCommit: provenance?.gitCommit ?? null,
   };
@@ -166,24 +134,6 @@ function compareRows(a: AggregateRow, b: AggregateRow): number {
     text(a.key, b.key) ||
     text(a.dir, b.dir)
   );
-}
-
-/** Writes `<outputRoot>/results.json` and `<outputRoot>/results.csv`, each atomically; returns their paths. */
-export async function writeAggregate(outputRoot: string, rows: readonly AggregateRow[]): Promise<{ json: string; csv: string }> {
-  const json = join(outputRoot, AGGREGATE_JSON);
-  const csv = join(outputRoot, AGGREGATE_CSV);
-  await writeFileAtomic(json, JSON.stringify(rows, null, 2) + "\n");
-  await writeFileAtomic(csv, aggregateCsv(rows));
-  return { json, csv };
-}
-
-/** RFC 4180: a header of AGGREGATE_COLUMNS, CRLF line ends, fields quoted when they hold `,` `"` CR or LF; null is empty. */
-export function aggregateCsv(rows: readonly AggregateRow[]): string {
-  const field = (v: unknown): string => {
-    const s = v === null || v === undefined ? "" : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [AGGREGATE_COLUMNS.join(","), ...rows.map((r) => AGGREGATE_COLUMNS.map((c) => field(r[c])).join(","))].map((l) => `${l}\r\n`).join("");
 }
 
 /**

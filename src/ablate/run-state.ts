@@ -12,8 +12,11 @@ import { join } from "node:path";
 import type { RunConfig } from "../train/config.js";
 import { runConfigToJson } from "../train/config.js";
 import { DataError } from "../data/errors.js";
-import { readTrainerProgress } from "../train/checkpoint-state.js";
-import { CHECKPOINTS_DIR, CONFIG_NAME, RESULTS_NAME, RunDir } from "../train/run-dir.js";
+import { readMetricsFile } from "../run-files/metrics.js";
+import { CHECKPOINTS_DIR, metricsPath, resultsPath } from "../run-files/paths.js";
+import { readResultsFile, RESULTS_NAME } from "../run-files/results.js";
+import { CONFIG_NAME } from "../run-files/run-config.js";
+import { readTrainerProgress } from "../run-files/trainer-state.js";
 import type { RunState } from "./types.js";
 
 /**
@@ -64,7 +67,7 @@ export async function runStatus(dir: string, config: RunConfig): Promise<{ reado
     // A corrupt results.json (a disk that filled up, a hand edit) is not a finished run: the
     // runner resumes it, which redoes the evaluation from the saved checkpoints.
     try {
-      await new RunDir(dir).readResults();
+      await readResultsFile(resultsPath(dir));
       return { state: "complete", note };
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
@@ -77,7 +80,7 @@ export async function runStatus(dir: string, config: RunConfig): Promise<{ reado
 
 async function unfinishedState(dir: string, entries: readonly string[], config: RunConfig): Promise<RunState> {
   if (!entries.includes(CONFIG_NAME)) return "new";
-  const events = (await new RunDir(dir).readMetrics()).flatMap((l) => (l.type === "event" ? [l.event] : []));
+  const events = (await readMetricsFile(metricsPath(dir))).flatMap((l) => (l.type === "event" ? [l.event] : []));
   if (events.includes("diverged")) return "diverged";
   if (config.eval === null) {
     // The checkpoint, not metrics.jsonl, says whether the loop ended: it is saved after the stop decision.

@@ -6,7 +6,8 @@
 import { join, relative } from "node:path";
 import { DataError } from "../data/errors.js";
 import { readRunConfig, type RunConfig, type RunFlags } from "../train/config.js";
-import { CONFIG_NAME, formatRunComparison, readRunSummary } from "../train/run-dir.js";
+import { CONFIG_NAME } from "../run-files/run-config.js";
+import { formatRunComparison, readRunSummary } from "../train/run-dir.js";
 import { train } from "../train/trainer.js";
 import { parse, UsageError } from "./args.js";
 import type { Command } from "./main.js";

@@ -24,7 +24,7 @@ import {
   type PerQueryMetric,
   type SeedSpread,
 } from "../eval/significance.js";
-import type { RunResults } from "../train/trainer.js";
+import type { RunResults } from "../run-files/results.js";
 import type { PlotlyFigure } from "./display.js";
 import { configGroups, directions, type ConfigGroup, type GridReport } from "./grid-report.js";
 import type { PaperModel, PaperResults, Setting, Strategy } from "./paper-reference.js";

@@ -10,8 +10,8 @@
  */
 import { join } from "node:path";
 import type { AlignmentResult } from "../eval/alignment.js";
-import { ALIGNMENT_NAME } from "../train/run-dir.js";
-import { readJsonFileIfExists } from "../util/json-fields.js";
+import { readAlignmentFile } from "../run-files/alignment.js";
+import { alignmentPath } from "../run-files/paths.js";
 import { heatmapFigure, type PlotlyFigure } from "./display.js";
 import type { ConfigGroup, GridReport, RunRecord } from "./grid-report.js";
 
@@ -19,7 +19,7 @@ import type { ConfigGroup, GridReport, RunRecord } from "./grid-report.js";
 export async function loadAlignments(report: GridReport): Promise<Map<string, AlignmentResult>> {
   const out = new Map<string, AlignmentResult>();
   for (const run of report.runs) {
-    const a = (await readJsonFileIfExists(join(report.root, run.row.dir, ALIGNMENT_NAME))) as AlignmentResult | null;
+    const a = await readAlignmentFile(alignmentPath(join(report.root, run.row.dir)));
     if (a !== null) out.set(run.row.dir, a);
   }
   return out;

@@ -13,9 +13,10 @@ import type { Grid } from "../ablate/grid.js";
 import type { AggregateRow, StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
 import type { PerQueryResult } from "../eval/result.js";
-import { RunDir, type MetricsLine } from "../train/run-dir.js";
-import type { RunResults } from "../train/trainer.js";
-import { readJsonFileIfExists } from "../util/json-fields.js";
+import { readMetricsFile, type MetricsLine } from "../run-files/metrics.js";
+import { metricsPath, perQueryPath, resultsPath } from "../run-files/paths.js";
+import { readPerQueryFile } from "../run-files/per-query.js";
+import { readResultsFileIfExists, type RunResults } from "../run-files/results.js";
 
 /** One run directory, read whole. */
 export interface RunRecord {
@@ -43,9 +44,9 @@ export async function loadGridReport(grid: Grid | string): Promise<GridReport> {
   const rows = (await aggregateRuns(root)).filter((row) => keys === null || keys.has(row.key));
   const runs = await Promise.all(
     rows.map(async (row): Promise<RunRecord> => {
-      const dir = new RunDir(join(root, row.dir));
-      const results = (await readJsonFileIfExists(dir.resultsPath)) as RunResults | null;
-      return { row, results, perQuery: await dir.readPerQuery(), metrics: await dir.readMetrics() };
+      const dir = join(root, row.dir);
+      const results = await readResultsFileIfExists(resultsPath(dir));
+      return { row, results, perQuery: await readPerQueryFile(perQueryPath(dir)), metrics: await readMetricsFile(metricsPath(dir)) };
     }),
   );
   return { root, runs };

@@ -1,7 +1,7 @@
 /**
  * Training curves and throughput from runs' metrics.jsonl, for the fine-tuning notebook.
  */
-import type { MetricsLine } from "../train/run-dir.js";
+import type { MetricsLine } from "../run-files/metrics.js";
 import type { PlotlyFigure } from "./display.js";
 import type { RunRecord } from "./grid-report.js";
 import { strategyLabel } from "./grid-report.js";

@@ -229,9 +229,10 @@ const TOP_KEYS = [
   "earlyStopping",
   "eval",
   "outputDir",
-  // Written by `train` into a run's config.json (git commit, package version, backend); ignored
-  // on reading, so a run's config.json is itself a valid --config.
+  // Written by `train` into a run's config.json (git commit, package version, backend; the file's
+  // schema version: run-files/run-config.ts); ignored on reading, so a run's config.json is itself a valid --config.
   "provenance",
+  "schemaVersion",
 ] as const;
 
 /**

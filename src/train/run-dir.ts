@@ -1,16 +1,16 @@
 /**
- * A run directory: everything one training run writes, in one place.
+ * A run directory: everything one training run writes, in one place. Each file has one module
+ * under src/run-files/ (its schema, a reader that names the file and field on error, an atomic
+ * writer); this one holds the directory: opening and locking it, and replacing checkpoints.
  *
- *   config.json          the resolved config, plus `provenance` (git commit, package version,
- *                        backend, Node version, start time); itself a valid --config
- *   metrics.jsonl        one JSON object per line: a "train" line per log interval, a "val"
- *                        line per validation, an "event" line for stops (see MetricsLine)
+ *   config.json          run-files/run-config.ts: the resolved config, plus `provenance`; itself a valid --config
+ *   metrics.jsonl        run-files/metrics.ts: a "train" line per log interval, a "val" line per
+ *                        validation, an "event" line for stops and resumes
  *   checkpoints/last/    the latest checkpoint; checkpoints/best/ the one with the lowest
- *                        validation loss (see checkpoint-state.ts for their contents)
- *   results.json         the end-of-run benchmark evaluation
- *   per-query.json       the same evaluation per query (AP per setting, rank distance, pool
- *                        ranks): what paired significance tests and bias plots need
- *   alignment.json       the alignment measures of the same embeddings (eval/alignment.ts)
+ *                        validation loss (checkpoint-state.ts; run-files/trainer-state.ts)
+ *   results.json         run-files/results.ts: the end-of-run benchmark evaluation
+ *   per-query.json       run-files/per-query.ts: the same evaluation per query
+ *   alignment.json       run-files/alignment.ts: the alignment measures of the same embeddings
  *
  *   run.lock             while a process writes into the directory: which one (run-lock.ts)
  *
@@ -19,62 +19,23 @@
  * crash at any point leaves a complete checkpoint under `<name>` or under `.old-<name>`, and
  * opening the directory again puts the latter back.
  */
-import { execFile } from "node:child_process";
-import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { DataError } from "../data/errors.js";
+import type { AlignmentResult } from "../eval/alignment.js";
 import type { PerQueryResult } from "../eval/result.js";
-import { packageRoot } from "../paths.js";
-import { isTempFileName, removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
-import { isPlainObject, readJsonFile, readJsonFileIfExists } from "../util/json-fields.js";
-import { textTable } from "../util/text-table.js";
-import { TRAINER_STATE_NAME } from "./checkpoint-state.js";
-import { runConfigToJson, type RunConfig } from "./config.js";
+import { writeAlignmentFile } from "../run-files/alignment.js";
+import { appendMetricsLine, readMetricsFile, writeMetricsFile, type MetricsLine } from "../run-files/metrics.js";
+import { alignmentPath, CHECKPOINTS_DIR, configPath, metricsPath, perQueryPath, resultsPath, RUN_FILES } from "../run-files/paths.js";
+import { readPerQueryFile, writePerQueryFile } from "../run-files/per-query.js";
+import { readResultsFileIfExists, writeResultsFile, type CheckpointName, type RunResults } from "../run-files/results.js";
+import { CONFIG_NAME, readRunConfigFile, writeRunConfigFile, type Provenance, type RunConfigFile } from "../run-files/run-config.js";
+import { TRAINER_STATE_NAME } from "../run-files/trainer-state.js";
+import { isTempFileName, removeStaleTempFiles } from "../util/atomic-write.js";
 import { pathExists } from "../util/fs.js";
+import { textTable } from "../util/text-table.js";
+import type { RunConfig } from "./config.js";
 import { acquireRunLock, LOCK_NAME, type HeldLock } from "./run-lock.js";
-
-export const CONFIG_NAME = "config.json";
-export const METRICS_NAME = "metrics.jsonl";
-export const RESULTS_NAME = "results.json";
-export const PER_QUERY_NAME = "per-query.json";
-export const ALIGNMENT_NAME = "alignment.json";
-export const CHECKPOINTS_DIR = "checkpoints";
-export type CheckpointName = "last" | "best";
-
-/** What the run ran on, saved beside its config. */
-export interface Provenance {
-  /** `git rev-parse HEAD` of the code's checkout; null outside a git checkout. */
-  readonly gitCommit: string | null;
-  /** Whether tracked files differed from that commit; null outside a git checkout. */
-  readonly gitDirty: boolean | null;
-  readonly packageVersion: string;
-  /** The tfjs backend that actually ran ("auto" resolved). */
-  readonly backend: string;
-  readonly node: string;
-  /** ISO time the run started (a resumed run keeps its first start). */
-  readonly createdAt: string;
-}
-
-/** One line of metrics.jsonl. */
-export type MetricsLine =
-  | {
-      readonly type: "train";
-      readonly step: number;
-      /** Mean training loss over the interval's steps. */
-      readonly loss: number;
-      /** Learning rate of the interval's last step. */
-      readonly lr: number;
-      /** Mean gradient norm before clipping over the interval. */
-      readonly gradNorm: number;
-      readonly pairsPerSec: number;
-      readonly secPerStep: number;
-      readonly epoch: number;
-      /** The adversarial strategy's discriminator over the interval (adversarial.ts). */
-      readonly adversary?: { readonly loss: number; readonly accuracy: number; readonly lambda: number };
-    }
-  | { readonly type: "val"; readonly step: number; readonly valLoss: number; readonly best: boolean }
-  | { readonly type: "event"; readonly step: number; readonly event: string; readonly detail?: string };
 
 export interface OpenRunDirOptions {
   /** Continue the run in `dir` (it must hold one). */
@@ -133,21 +94,6 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): 
   }
 }
 
-/** Everything a run writes (besides its lock). */
-const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, ALIGNMENT_NAME, CHECKPOINTS_DIR];
-
-const METRICS_TYPES: ReadonlySet<unknown> = new Set(["train", "val", "event"]);
-
-/** Why a parsed metrics.jsonl line is not a MetricsLine, or undefined when it is one. */
-function metricsLineProblem(value: unknown): string | undefined {
-  if (!isPlainObject(value)) return "expected a JSON object";
-  if (!METRICS_TYPES.has(value.type)) return `"type" must be train, val or event, got ${JSON.stringify(value.type)}`;
-  if (!Number.isSafeInteger(value.step) || (value.step as number) < 0) return `"step" must be a whole number >= 0, got ${JSON.stringify(value.step)}`;
-  if (value.type === "event" && typeof value.event !== "string") return `an event line needs a string "event"`;
-  if (value.type === "val" && typeof value.valLoss !== "number" && value.valLoss !== null) return `a val line needs a number "valLoss"`;
-  return undefined;
-}
-
 export class RunDir {
   /**
    * `new RunDir(dir)` only reads; {@link openRunDir} gives one that holds the directory's lock
@@ -176,19 +122,19 @@ export class RunDir {
   }
 
   get configPath(): string {
-    return join(this.dir, CONFIG_NAME);
+    return configPath(this.dir);
   }
 
   get metricsPath(): string {
-    return join(this.dir, METRICS_NAME);
+    return metricsPath(this.dir);
   }
 
   get resultsPath(): string {
-    return join(this.dir, RESULTS_NAME);
+    return resultsPath(this.dir);
   }
 
   get perQueryPath(): string {
-    return join(this.dir, PER_QUERY_NAME);
+    return perQueryPath(this.dir);
   }
 
   checkpointPath(name: CheckpointName): string {
@@ -196,56 +142,29 @@ export class RunDir {
   }
 
   async writeConfig(config: RunConfig, provenance: Provenance): Promise<void> {
-    await writeFileAtomic(this.configPath, JSON.stringify({ ...runConfigToJson(config), provenance }, null, 2) + "\n");
+    await writeRunConfigFile(this.configPath, config, provenance);
   }
 
-  /** The config.json as written: the resolved config (with its `provenance`), unvalidated. */
-  async readConfigJson(): Promise<Record<string, unknown>> {
-    const json = await readJsonFile(this.configPath);
-    if (!isPlainObject(json)) throw new DataError(this.configPath, `must hold a JSON object, got ${JSON.stringify(json)}`);
-    return json;
+  /** config.json: the config's JSON (what resolveRunConfig takes) and its provenance. */
+  async readConfigFile(): Promise<RunConfigFile> {
+    return readRunConfigFile(this.configPath);
   }
 
   async appendMetrics(line: MetricsLine): Promise<void> {
-    await appendFile(this.metricsPath, JSON.stringify(line) + "\n");
+    await appendMetricsLine(this.metricsPath, line);
   }
 
-  /**
-   * Every line of metrics.jsonl (none if it does not exist). A last line that does not parse is
-   * what a killed process leaves half-written: it is dropped (the resumed run logs that step
-   * again). A bad line before the last, or a whole line that is not a metrics line, is
-   * corruption: a DataError naming the line.
-   */
+  /** metrics.jsonl (run-files/metrics.ts: a cut last line is dropped, a corrupt one is a DataError). */
   async readMetrics(): Promise<MetricsLine[]> {
-    const text = await readFile(this.metricsPath, "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return "";
-      throw err;
-    });
-    const lines = text.split("\n").filter((l) => l.trim() !== "");
-    const out: MetricsLine[] = [];
-    for (const [i, line] of lines.entries()) {
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch (err) {
-        if (i === lines.length - 1 && !text.endsWith("\n")) break;
-        throw new DataError(this.metricsPath, `line ${i + 1} is not JSON (${(err as Error).message})`);
-      }
-      const problem = metricsLineProblem(json);
-      if (problem !== undefined) throw new DataError(this.metricsPath, `line ${i + 1}: ${problem}`);
-      out.push(json as MetricsLine);
-    }
-    return out;
+    return readMetricsFile(this.metricsPath);
   }
-
 
   /**
    * Drops the lines after `step`: what a crashed run logged past its last checkpoint, which the
    * resumed run is about to log again.
    */
   async truncateMetrics(step: number): Promise<void> {
-    const kept = (await this.readMetrics()).filter((l) => l.step <= step);
-    await writeFileAtomic(this.metricsPath, kept.map((l) => JSON.stringify(l) + "\n").join(""));
+    await writeMetricsFile(this.metricsPath, (await this.readMetrics()).filter((l) => l.step <= step));
   }
 
   async hasCheckpoint(name: CheckpointName): Promise<boolean> {
@@ -287,112 +206,29 @@ export class RunDir {
     }
   }
 
-  /** Writes per-query.json first, so a run with results.json (what "complete" means) always has both. */
-  async writeResults(results: unknown, perQuery?: PerQueryResult): Promise<void> {
-    if (perQuery !== undefined) await writeFileAtomic(this.perQueryPath, JSON.stringify(perQuery) + "\n");
-    await writeFileAtomic(this.resultsPath, JSON.stringify(results, null, 2) + "\n");
+  /**
+   * Writes alignment.json and per-query.json first, so a run with results.json (what "complete"
+   * means) always has them; returns results.json as written.
+   */
+  async writeResults(
+    results: Omit<RunResults, "schemaVersion">,
+    extra: { readonly perQuery?: PerQueryResult; readonly alignment?: AlignmentResult | null } = {},
+  ): Promise<RunResults> {
+    if (extra.alignment) await writeAlignmentFile(alignmentPath(this.dir), extra.alignment);
+    if (extra.perQuery !== undefined) await writePerQueryFile(this.perQueryPath, extra.perQuery);
+    return writeResultsFile(this.resultsPath, results);
   }
 
-  /**
-   * results.json checked as far as anything reads it back (aggregate, compare, "is this run
-   * complete"), or null when there is none; a file that is there but corrupt is a DataError.
-   */
-  async readResults(): Promise<ResultsSummary | null> {
-    const json = await readJsonFileIfExists(this.resultsPath);
-    return json === null ? null : parseResultsSummary(json, this.resultsPath);
+  /** results.json checked (run-files/results.ts), or null when there is none; a corrupt one is a DataError. */
+  async readResults(): Promise<RunResults | null> {
+    return readResultsFileIfExists(this.resultsPath);
   }
 
   /** per-query.json, or null for a run without one (unfinished, or trained before it existed). */
   async readPerQuery(): Promise<PerQueryResult | null> {
-    return (await readJsonFileIfExists(this.perQueryPath)) as PerQueryResult | null;
+    return readPerQueryFile(this.perQueryPath);
   }
-
 }
-
-/** The parts of results.json that are read back; the whole is `RunResults` (trainer.ts). */
-export interface ResultsSummary {
-  readonly dataset: string;
-  readonly run: {
-    readonly status: string;
-    readonly steps: number;
-    readonly checkpoint: CheckpointName;
-    readonly checkpointStep: number;
-    readonly bestValLoss: number | null;
-  };
-  readonly mono: { readonly mean: { readonly map: number | null } };
-  readonly cross: { readonly mean: { readonly map: number | null } };
-  readonly multi: { readonly mean: { readonly map: number | null } };
-  readonly languageBias: { readonly mean: number | null };
-}
-
-/** Checks a parsed results.json; every problem is a DataError naming `path` and the field. */
-export function parseResultsSummary(json: unknown, path: string): ResultsSummary {
-  const fail = (field: string, what: string, value: unknown): never => {
-    throw new DataError(path, `${field} must be ${what}, got ${JSON.stringify(value) ?? String(value)} (a corrupt results file: rerun the run's evaluation with train --resume)`);
-  };
-  const at = (root: unknown, field: string): unknown => {
-    let v = root;
-    for (const key of field.split(".")) {
-      if (!isPlainObject(v)) return fail(field.slice(0, field.indexOf(key) - 1) || "the file", "an object", v);
-      v = v[key];
-    }
-    return v;
-  };
-  const int = (field: string): number => {
-    const v = at(json, field);
-    return Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : fail(field, "a whole number >= 0", v);
-  };
-  const score = (field: string): number | null => {
-    const v = at(json, field);
-    return v === null || (typeof v === "number" && Number.isFinite(v)) ? (v as number | null) : fail(field, "a finite number or null", v);
-  };
-  const text = (field: string): string => {
-    const v = at(json, field);
-    return typeof v === "string" && v !== "" ? v : fail(field, "a non-empty string", v);
-  };
-  const dataset = text("dataset");
-  const checkpoint = text("run.checkpoint");
-  if (checkpoint !== "last" && checkpoint !== "best") fail("run.checkpoint", `"last" or "best"`, checkpoint);
-  return {
-    dataset,
-    run: {
-      status: text("run.status"),
-      steps: int("run.steps"),
-      checkpoint: checkpoint as CheckpointName,
-      checkpointStep: int("run.checkpointStep"),
-      bestValLoss: score("run.bestValLoss"),
-    },
-    mono: { mean: { map: score("mono.mean.map") } },
-    cross: { mean: { map: score("cross.mean.map") } },
-    multi: { mean: { map: score("multi.mean.map") } },
-    languageBias: { mean: score("languageBias.mean") },
-  };
-}
-
-/** The provenance of a run starting now on `backend`. */
-export async function currentProvenance(backend: string): Promise<Provenance> {
-  const root = packageRoot();
-  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version?: string };
-  const git = async (...args: string[]): Promise<string | null> => {
-    try {
-      const { stdout } = await promisify(execFile)("git", args, { cwd: root, timeout: 10_000 });
-      return stdout.trim();
-    } catch {
-      return null;
-    }
-  };
-  const gitCommit = await git("rev-parse", "HEAD");
-  const status = gitCommit === null ? null : await git("status", "--porcelain", "--untracked-files=no");
-  return {
-    gitCommit,
-    gitDirty: status === null ? null : status !== "",
-    packageVersion: pkg.version ?? "unknown",
-    backend,
-    node: process.version,
-    createdAt: new Date().toISOString(),
-  };
-}
-
 
 /** One run's headline numbers, for printing runs side by side. */
 export interface RunSummary {
@@ -416,7 +252,7 @@ export async function readRunSummary(dir: string): Promise<RunSummary> {
   const run = new RunDir(dir);
   let config: { sampler?: { name?: string; alpha?: unknown }; model?: { ref?: string }; steps?: number };
   try {
-    config = await run.readConfigJson();
+    config = (await run.readConfigFile()).json;
   } catch (err) {
     throw new DataError(dir, `is not a run directory (cannot read ${CONFIG_NAME}: ${(err as Error).message})`);
   }

@@ -25,7 +25,7 @@ import { configGroups, type GridReport, type RunRecord } from "../../src/report/
 import { medianPoolRanks, quartiles, rankDistanceTable } from "../../src/report/language-bias.js";
 import { loadPaperResults } from "../../src/report/paper-reference.js";
 import { throughputRows } from "../../src/report/training-curves.js";
-import type { RunResults } from "../../src/train/trainer.js";
+import type { RunResults } from "../../src/run-files/results.js";
 import { loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
 import { mulberry32 } from "../../src/util/random.js";
 

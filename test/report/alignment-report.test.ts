@@ -19,8 +19,8 @@ import { taskFromDataset } from "../../src/eval/task.js";
 import { table1 } from "../../src/report/ablation-tables.js";
 import { alignmentBarsFigure, alignmentTable, bitextFigure, loadAlignments } from "../../src/report/alignment.js";
 import { configGroups, type GridReport, type RunRecord } from "../../src/report/grid-report.js";
-import { ALIGNMENT_NAME } from "../../src/train/run-dir.js";
-import type { RunResults } from "../../src/train/trainer.js";
+import { ALIGNMENT_NAME } from "../../src/run-files/alignment.js";
+import type { RunResults } from "../../src/run-files/results.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
 
 const runs: { strategy: StrategyName; seed: number; evaluation: EvaluationResult; alignment: AlignmentResult | null }[] = [];

@@ -11,8 +11,10 @@ import { loadDataset } from "../../src/data/lareqa.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import { readTrainerProgress } from "../../src/train/checkpoint-state.js";
 import { resolveRunConfig, type RunConfig } from "../../src/train/config.js";
-import { openRunDir, RunDir, type MetricsLine } from "../../src/train/run-dir.js";
-import { train, type RunResults, type StepInfo } from "../../src/train/trainer.js";
+import type { MetricsLine } from "../../src/run-files/metrics.js";
+import { openRunDir, RunDir } from "../../src/train/run-dir.js";
+import type { RunResults } from "../../src/run-files/results.js";
+import { train, type StepInfo } from "../../src/train/trainer.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 
