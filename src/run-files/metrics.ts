@@ -84,7 +84,7 @@ export async function readMetricsFile(path: string): Promise<MetricsLine[]> {
     }
     const problem = metricsLineProblem(json);
     if (problem !== undefined) throw new DataError(path, `line ${i + 1}: ${problem}`);
-    schemaVersionOf(json as Record<string, unknown>, `${path}: line ${i + 1}`, METRICS_SCHEMA_VERSION);
+    schemaVersionOf(json as Record<string, unknown>, path, METRICS_SCHEMA_VERSION, `line ${i + 1}: `);
     out.push(json as MetricsLine);
   }
   return out;

@@ -9,12 +9,13 @@ import { isPlainObject, readJsonFile, readJsonFileIfExists, type Json } from "..
 /**
  * The schema version `json` was written with: its `schemaVersion`, or 1 without one. A version
  * above `current` was written by a newer hybrid-ir, which this one cannot read faithfully.
+ * `where` prefixes the message ("line 3: ").
  */
-export function schemaVersionOf(json: Json, path: string, current: number): number {
+export function schemaVersionOf(json: Json, path: string, current: number, where = ""): number {
   const v = json.schemaVersion;
   if (v === undefined) return 1;
-  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DataError(path, `schemaVersion must be a whole number >= 1, got ${JSON.stringify(v)}`);
-  if ((v as number) > current) throw new DataError(path, `schemaVersion ${String(v)} is newer than this hybrid-ir reads (${current}): update hybrid-ir`);
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DataError(path, `${where}schemaVersion must be a whole number >= 1, got ${JSON.stringify(v)}`);
+  if ((v as number) > current) throw new DataError(path, `${where}schemaVersion ${String(v)} is newer than this hybrid-ir reads (${current}): update hybrid-ir`);
   return v as number;
 }
 

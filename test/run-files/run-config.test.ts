@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { currentProvenance, readResolvedRunConfig, readRunConfigFile, RUN_CONFIG_SCHEMA_VERSION, writeRunConfigFile } from "../../src/run-files/run-config.js";
+import { readRunConfig, resolveRunConfig, runConfigToJson } from "../../src/train/config.js";
+import { rejectsNaming, tempDir } from "./helpers.js";
+
+describe("a run's config.json", () => {
+  const dir = tempDir("hybrid-ir-run-config-");
+  const config = () =>
+    resolveRunConfig({ model: { ref: "mini" }, data: { train: "train.jsonl" }, sampler: { name: "x-y" }, steps: 7, outputDir: "run" }, join(dir(), "c.json"), {}, dir());
+
+  test("write → read round-trips the config and provenance, and the file is itself a valid --config", async () => {
+    const path = join(dir(), "config.json");
+    const provenance = await currentProvenance("wasm");
+    await writeRunConfigFile(path, config(), provenance);
+    const file = await readRunConfigFile(path);
+    assert.equal(file.schemaVersion, RUN_CONFIG_SCHEMA_VERSION);
+    assert.deepEqual(file.provenance, provenance);
+    assert.deepEqual(await readResolvedRunConfig(path), config());
+    assert.deepEqual(await readRunConfig(path), config());
+  });
+
+  test("an old file without schemaVersion (or written by hand, without provenance) reads as version 1", async () => {
+    const path = join(dir(), "old.json");
+    await writeFile(path, JSON.stringify(runConfigToJson(config())));
+    const file = await readRunConfigFile(path);
+    assert.equal(file.schemaVersion, 1);
+    assert.equal(file.provenance, null);
+    assert.deepEqual(await readResolvedRunConfig(path), config());
+  });
+
+  test("a bad file is a DataError naming the file and the field", async () => {
+    const path = join(dir(), "bad.json");
+    const json = JSON.parse(await readFile(join(dir(), "config.json"), "utf8")) as Record<string, unknown>;
+    const cases: [unknown, RegExp][] = [
+      [{ ...json, provenance: { ...(json.provenance as object), backend: 3 } }, /^provenance\.backend must be a non-empty string/],
+      [{ ...json, provenance: { ...(json.provenance as object), gitDirty: "yes" } }, /^provenance\.gitDirty must be true, false or null/],
+      [{ ...json, schemaVersion: 0 }, /^schemaVersion must be a whole number >= 1/],
+      [{ ...json, schemaVersion: 99 }, /^schemaVersion 99 is newer/],
+      [{ ...json, steps: -1 }, /steps/],
+    ];
+    for (const [bad, problem] of cases) {
+      await writeFile(path, JSON.stringify(bad));
+      await rejectsNaming(readResolvedRunConfig(path), path, problem);
+    }
+  });
+});
