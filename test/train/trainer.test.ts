@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -9,7 +9,8 @@ import { initBackend } from "../../src/compute/backend.js";
 import { DataError } from "../../src/data/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
-import { readTrainerProgress } from "../../src/train/checkpoint-state.js";
+import { readTrainerProgress } from "../../src/run-files/trainer-state.js";
+import { readCheckpointRunConfig, readRunConfigFile } from "../../src/run-files/run-config.js";
 import { resolveRunConfig, type RunConfig } from "../../src/train/config.js";
 import type { MetricsLine } from "../../src/run-files/metrics.js";
 import { openRunDir, RunDir } from "../../src/train/run-dir.js";
@@ -298,6 +299,17 @@ describe("train", () => {
     const previous = join(dir, "short");
     await (await openRunDir(previous, { overwrite: true })).close();
     assert.deepEqual(await readdir(previous), ["checkpoints"]);
+  });
+
+  test("a checkpoint carries its run's resolved config: a copy elsewhere still describes itself", async () => {
+    const config = tinyConfig(dir, { steps: 2, logEvery: 1, validateEvery: 0, checkpointEvery: 1, outputDir: "described" });
+    await train(config, quiet);
+    const copy = join(dir, "elsewhere", "copied-checkpoint");
+    await cp(join(config.outputDir, "checkpoints", "last"), copy, { recursive: true });
+    await rm(config.outputDir, { recursive: true, force: true });
+    assert.deepEqual(await readCheckpointRunConfig(copy), config);
+    const { provenance } = await readRunConfigFile(join(copy, "run-config.json"));
+    assert.equal(provenance?.backend, "wasm");
   });
 
   test("a crash while replacing a checkpoint leaves a whole one, which reopening puts back", async () => {
