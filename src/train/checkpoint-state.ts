@@ -39,17 +39,6 @@ import {
 import type { RunConfig } from "./config.js";
 import type { AdamW, MomentState, OptimizerState } from "./optimizer.js";
 
-export {
-  EMPTY_INTERVAL,
-  OPTIMIZER_STATE_NAME,
-  parseTrainerState,
-  readTrainerProgress,
-  TRAINER_STATE_NAME,
-  type LogInterval,
-  type TrainerProgress,
-  type TrainerStop,
-} from "../run-files/trainer-state.js";
-
 /** A variable's name without its tfjs scope; what checkpoints key variables by. */
 export function stableName(variable: Pick<Variable, "name">): string {
   const slash = variable.name.indexOf("/");

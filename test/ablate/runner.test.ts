@@ -6,7 +6,7 @@ import { readGrid } from "../../src/ablate/grid.js";
 import { runKey, runState, runStatus } from "../../src/ablate/run-state.js";
 import { runGrid } from "../../src/ablate/runner.js";
 import type { AggregateRow } from "../../src/ablate/types.js";
-import { readTrainerProgress } from "../../src/train/checkpoint-state.js";
+import { readTrainerProgress } from "../../src/run-files/trainer-state.js";
 import { runConfigToJson } from "../../src/train/config.js";
 import { UsageError } from "../../src/cli/args.js";
 import * as ablate from "../../src/cli/ablate.js";

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadDataset } from "../../src/data/lareqa.js";
-import { readTrainerProgress } from "../../src/train/checkpoint-state.js";
+import { readTrainerProgress } from "../../src/run-files/trainer-state.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 

@@ -19,7 +19,7 @@ import { formatNpy, parseNpy } from "../../src/data/npy.js";
 import { parseEncoderConfig } from "../../src/model/config.js";
 import { parseSafetensors } from "../../src/model/safetensors.js";
 import { decodeTokenizerJson, tokenizerFromJson } from "../../src/tokenize/hf-tokenizer.js";
-import { parseTrainerState } from "../../src/train/checkpoint-state.js";
+import { parseTrainerState } from "../../src/run-files/trainer-state.js";
 import { resolveRunConfig, runConfigToJson } from "../../src/train/config.js";
 import { parseResultsSummary } from "../../src/run-files/results.js";
 import { RunDir } from "../../src/train/run-dir.js";
