@@ -45,7 +45,8 @@ export async function loadGridReport(grid: Grid | string): Promise<GridReport> {
   const runs = await Promise.all(
     rows.map(async (row): Promise<RunRecord> => {
       const dir = join(root, row.dir);
-      const results = await readResultsFileIfExists(resultsPath(dir));
+      // A results.json that does not read made the run "partial" (aggregate.ts): it has no results.
+      const results = row.state === "complete" ? await readResultsFileIfExists(resultsPath(dir)) : null;
       return { row, results, perQuery: await readPerQueryFile(perQueryPath(dir)), metrics: await readMetricsFile(metricsPath(dir)) };
     }),
   );
