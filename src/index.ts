@@ -154,7 +154,7 @@ export {
   type StepInputs,
 } from "./train/grad-cache.js";
 export { train, type StepInfo, type TrainOptions, type TrainResult } from "./train/trainer.js";
-export { summaryLine } from "./train/training-loop.js";
+export { summaryLine } from "./train/validation.js";
 export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";
 export { buildPools, summarizePools, type PoolGroup, type PoolSummary, type TrainingPools } from "./sampling/pools.js";

@@ -26,7 +26,8 @@ import { pathExists } from "../util/fs.js";
 import { configDifferences, resolveRunConfig, validates, type RunConfig } from "./config.js";
 import { openRunDir, RunDir } from "./run-dir.js";
 import { readRunRecords } from "./run-records.js";
-import { encodePairs, trainIn, type PreparedRun, type RunData } from "./training-loop.js";
+import { encodePairs } from "./pair-batches.js";
+import { trainIn, type PreparedRun, type RunData } from "./training-loop.js";
 import { validationBatches, type EncodedPairs } from "./validation.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */

@@ -17,7 +17,6 @@ import * as tf from "@tensorflow/tfjs";
 import { DataError } from "../data/errors.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EncoderOptions } from "../model/encoder.js";
-import type { TextInput } from "../model/inputs.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
 import { currentProvenance, type Provenance } from "../run-files/run-config.js";
@@ -34,7 +33,8 @@ import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import type { RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import type { TrainOptions, TrainResult } from "./trainer.js";
-import { evaluateAndAlign, validationLoss, type BenchmarkOptions, type EncodedPairs } from "./validation.js";
+import { encodePairs, endless } from "./pair-batches.js";
+import { benchmarkOptions, evaluateAndAlign, summaryLine, validationLoss, type EncodedPairs } from "./validation.js";
 
 export interface RunData {
   /** Training records (the sampler's index space). */
@@ -403,67 +403,4 @@ class Training {
     this.optimizer.dispose();
     this.adversary?.dispose();
   }
-}
-
-/** How the benchmark is encoded: the run's lengths, prefixes and context; a progress bar per phase if `bars`. */
-function benchmarkOptions(config: RunConfig, batchSize: number, bars: boolean): BenchmarkOptions {
-  const shown = new Map<string, Progress>();
-  return {
-    maxQueryLength: config.maxQueryLength,
-    maxPassageLength: config.maxPassageLength,
-    queryPrefix: config.prefixes.query,
-    passagePrefix: config.prefixes.passage,
-    withContext: config.data.withContext,
-    batchSize,
-    onProgress: (phase, done, total) => {
-      if (!bars) return;
-      if (!shown.has(phase)) shown.set(phase, progressBar(phase.padEnd(10), total));
-      shown.get(phase)!.update(done);
-      if (done === total) shown.get(phase)!.finish();
-    },
-  };
-}
-
-/** "xquad-r: mono mAP 0.412 | cross mAP 0.201 | multi mAP 0.153 | rank distance 812.3". */
-export function summaryLine(results: RunResults): string {
-  const m = (v: number | null) => (v === null ? "-" : v.toFixed(3));
-  return (
-    `${results.dataset}: mono mAP ${m(results.mono.mean.map)} | cross mAP ${m(results.cross.mean.map)} | ` +
-    `multi mAP ${m(results.multi.mean.map)} | rank distance ${results.languageBias.mean?.toFixed(1) ?? "-"}`
-  );
-}
-
-/** A pair's texts: the query of one record in the pair's query language, the positive (and paragraph) of another. */
-export function pairInputs(batch: Batch, records: readonly TrainingRecord[], withContext: boolean): { queries: TextInput[]; passages: TextInput[] } {
-  return {
-    queries: batch.pairs.map((p) => ({ text: records[p.query].query })),
-    passages: batch.pairs.map((p) => {
-      const r = records[p.passage];
-      return { text: r.positive, context: withContext ? r.context : undefined };
-    }),
-  };
-}
-
-export function encodePairs(model: SentenceEncoder, batch: Batch, records: readonly TrainingRecord[], config: RunConfig): EncodedPairs {
-  const { queries, passages } = pairInputs(batch, records, config.data.withContext);
-  return {
-    queries: model.encodeInputs(queries, { maxLength: config.maxQueryLength, prefix: config.prefixes.query }),
-    passages: model.encodeInputs(passages, { maxLength: config.maxPassageLength, prefix: config.prefixes.passage }),
-  };
-}
-
-/** The sampler's batches without end: each epoch after the previous one. */
-function endless(sampler: BatchSampler): { next(): Batch } {
-  let it = sampler[Symbol.iterator]();
-  return {
-    next() {
-      let r = it.next();
-      if (r.done) {
-        it = sampler[Symbol.iterator]();
-        r = it.next();
-        if (r.done) throw new Error(`the ${sampler.name} sampler yields no batch: too few training records for its batch size`);
-      }
-      return r.value;
-    },
-  };
 }

@@ -15,6 +15,8 @@ import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { buildPools } from "../sampling/pools.js";
 import { createSampler, type Batch } from "../sampling/sampler.js";
 import type { TrainingRecord } from "../train-data/format.js";
+import type { RunResults } from "../run-files/results.js";
+import { progressBar, type Progress } from "../util/progress.js";
 import type { RunConfig } from "./config.js";
 import type { InfoNceLoss } from "./loss.js";
 
@@ -118,4 +120,32 @@ export async function evaluateAndAlign(
   // A normalising model's dot products are the cosines the alignment measures score with.
   const before = model.spec.normalize ? protocolSummary(evaluation) : undefined;
   return { evaluation, alignment: await measureAlignment(ds, embeddings, { before }) };
+}
+
+/** How the benchmark is encoded: the run's lengths, prefixes and context; a progress bar per phase if `bars`. */
+export function benchmarkOptions(config: RunConfig, batchSize: number, bars: boolean): BenchmarkOptions {
+  const shown = new Map<string, Progress>();
+  return {
+    maxQueryLength: config.maxQueryLength,
+    maxPassageLength: config.maxPassageLength,
+    queryPrefix: config.prefixes.query,
+    passagePrefix: config.prefixes.passage,
+    withContext: config.data.withContext,
+    batchSize,
+    onProgress: (phase, done, total) => {
+      if (!bars) return;
+      if (!shown.has(phase)) shown.set(phase, progressBar(phase.padEnd(10), total));
+      shown.get(phase)!.update(done);
+      if (done === total) shown.get(phase)!.finish();
+    },
+  };
+}
+
+/** "xquad-r: mono mAP 0.412 | cross mAP 0.201 | multi mAP 0.153 | rank distance 812.3". */
+export function summaryLine(results: RunResults): string {
+  const m = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+  return (
+    `${results.dataset}: mono mAP ${m(results.mono.mean.map)} | cross mAP ${m(results.cross.mean.map)} | ` +
+    `multi mAP ${m(results.multi.mean.map)} | rank distance ${results.languageBias.mean?.toFixed(1) ?? "-"}`
+  );
 }
