@@ -15,17 +15,16 @@
  * λ warms up linearly from 0 over `warmupSteps` optimiser steps (the discriminator first learns
  * something worth reversing); the discriminator itself always trains.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { DataError } from "../data/errors.js";
+import { ADVERSARY_STATE_NAME, readAdversaryState, writeAdversaryState } from "../run-files/adversary-state.js";
 import type { Batch } from "../sampling/sampler.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
 import type { AdversarialSection } from "./config.js";
 import type { EmbeddingLoss, StepGradients } from "./grad-cache.js";
 import { AdamW, type MomentState } from "./optimizer.js";
 
-export const ADVERSARY_STATE_NAME = "adversary.json";
-const FORMAT = "hybrid-ir/adversary@1";
+export { ADVERSARY_STATE_NAME } from "../run-files/adversary-state.js";
 
 /**
  * The identity forward; backward, the incoming gradient times −λ.
@@ -188,45 +187,37 @@ export class LanguageAdversary {
     return i.steps === 0 ? null : { loss: i.loss / i.steps, accuracy: i.correct / i.rows, lambda: i.lambda };
   }
 
-  /** Writes adversary.json into a checkpoint directory: weights and optimiser state, float32 as base64. */
+  /** Writes adversary.json into a checkpoint directory (run-files/adversary-state.ts). */
   async save(dir: string): Promise<void> {
     const state = await this.optimizer.state();
-    const weights: Record<string, string> = {};
-    const moments: Record<string, { step: number; m: string; v: string }> = {};
+    const weights: Record<string, Float32Array> = {};
+    const moments: Record<string, MomentState> = {};
     for (const [role, variable] of Object.entries(this.weights)) {
-      weights[role] = base64(variable.dataSync() as Float32Array);
+      weights[role] = variable.dataSync() as Float32Array;
       const s = state.moments[variable.name];
-      if (s !== undefined) moments[role] = { step: s.step, m: base64(s.m), v: base64(s.v) };
+      if (s !== undefined) moments[role] = s;
     }
-    const file = { format: FORMAT, languages: this.languages, dim: this.dim, hidden: this.options.hidden, step: state.step, weights, moments };
-    await writeFileAtomic(join(dir, ADVERSARY_STATE_NAME), JSON.stringify(file) + "\n");
+    await writeAdversaryState(dir, { languages: this.languages, dim: this.dim, hidden: this.options.hidden, step: state.step, weights, moments });
   }
 
   /** Loads what {@link save} wrote; a checkpoint of another discriminator shape or language set is refused. */
   async restore(dir: string): Promise<void> {
     const path = join(dir, ADVERSARY_STATE_NAME);
-    const file = JSON.parse(await readFile(path, "utf8")) as {
-      format: string;
-      languages: string[];
-      dim: number;
-      hidden: number;
-      step: number;
-      weights: Record<string, string>;
-      moments: Record<string, { step: number; m: string; v: string }>;
-    };
-    if (file.format !== FORMAT) throw new Error(`${path}: format '${file.format}' is not ${FORMAT}`);
+    const file = await readAdversaryState(dir);
     if (file.dim !== this.dim || file.hidden !== this.options.hidden || file.languages.join(",") !== this.languages.join(",")) {
-      throw new Error(`${path}: a discriminator of dim ${file.dim}, width ${file.hidden} over ${file.languages.join(" ")}; this run's is ${this.dim}, ${this.options.hidden}, ${this.languages.join(" ")}`);
+      throw new DataError(path, `a discriminator of dim ${file.dim}, width ${file.hidden} over ${file.languages.join(" ")}; this run's is ${this.dim}, ${this.options.hidden}, ${this.languages.join(" ")}`);
     }
     const moments: Record<string, MomentState> = {};
     for (const [role, variable] of Object.entries(this.weights)) {
-      const values = fromBase64(file.weights[role]);
-      if (values.length !== variable.size) throw new Error(`${path}: ${role} holds ${values.length} values, the discriminator's ${variable.size}`);
+      const values = file.weights[role];
+      if (values === undefined || values.length !== variable.size) {
+        throw new DataError(path, `weights.${role} holds ${values?.length ?? 0} values, the discriminator's ${variable.size}`);
+      }
       const t = tf.tensor(values, variable.shape);
       variable.assign(t);
       t.dispose();
       const s = file.moments[role];
-      if (s !== undefined) moments[variable.name] = { step: s.step, m: fromBase64(s.m), v: fromBase64(s.v) };
+      if (s !== undefined) moments[variable.name] = s;
     }
     this.optimizer.restore({ step: file.step, moments });
   }
@@ -235,15 +226,4 @@ export class LanguageAdversary {
     this.optimizer.dispose();
     tf.dispose(this.variables());
   }
-}
-
-function base64(values: Float32Array): string {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
-}
-
-function fromBase64(text: string): Float32Array {
-  const bytes = Buffer.from(text, "base64");
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
 }
