@@ -106,13 +106,12 @@ class Training {
   private state: TrainerProgress;
   /** The step of checkpoints/last (-1: none yet). */
   private lastSaved: number;
-  private bar: Progress | null = null;
 
   private constructor(
     private readonly run: RunDir,
     private readonly prepared: PreparedRun,
     private readonly provenance: Provenance,
-    private model: SentenceEncoder,
+    private readonly model: SentenceEncoder,
     private readonly optimizer: AdamW,
     private readonly lossFn: InfoNceLoss,
     private readonly adversary: LanguageAdversary | null,
@@ -182,7 +181,7 @@ class Training {
     let recent = { loss: NaN, pairsPerSec: NaN }; // smoothed over ~10 steps, for the progress bar
     const startStep = this.state.step;
     const started = performance.now();
-    this.bar = showProgress
+    const bar: Progress | null = showProgress
       ? progressBar("train", config.steps, process.stderr, {
           initial: startStep,
           status: () => `loss ${recent.loss.toFixed(4)} ${recent.pairsPerSec.toFixed(1)} pairs/s`,
@@ -209,14 +208,14 @@ class Training {
         if (outcome?.status === "diverged") return outcome;
         // The stop decision is saved at once: a run killed after it resumes into its end, not past it.
         if ((config.checkpointEvery > 0 && step % config.checkpointEvery === 0) || outcome !== null) await this.save("last");
-        this.bar?.update(step);
-        display.barDrawn = this.bar !== null;
+        bar?.update(step);
+        display.barDrawn = bar !== null;
         options.onStep?.({ step, loss: measure.loss, gradNorm: measure.gradNorm, lr, numTensors: tf.memory().numTensors, model: this.model });
         if (outcome !== null) return outcome;
       }
       return null; // the steps are done, or the signal came: finish() tells which
     } finally {
-      this.bar?.finish(this.state.step);
+      bar?.finish(this.state.step);
       display.barDrawn = false;
       const steps = this.state.step - startStep;
       if (steps > 0) {
