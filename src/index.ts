@@ -154,8 +154,7 @@ export {
   type StepInputs,
 } from "./train/grad-cache.js";
 export { train, type StepInfo, type TrainOptions, type TrainResult } from "./train/trainer.js";
-export { summaryLine } from "./train/validation.js";
-export { evaluateOnBenchmark, type BenchmarkOptions } from "./train/validation.js";
+export { evaluateOnBenchmark, summaryLine, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";
 export { buildPools, summarizePools, type PoolGroup, type PoolSummary, type TrainingPools } from "./sampling/pools.js";
 export { createSampler, SAMPLERS, type Batch, type BatchPair, type BatchSampler, type SamplerOptions, type SamplerState } from "./sampling/sampler.js";
