@@ -11,7 +11,7 @@ import { DATASETS } from "../data/types.js";
 import { MINI_CONFIG } from "../model/presets.js";
 import { SAMPLER_FIELDS } from "../sampling/config.js";
 import { isPlainObject, unknownKeys } from "../util/json-fields.js";
-import { boolean, custom, fail, group, integer, number, oneOf, orNull, required, string, type Field, type FieldTable } from "../util/option-table.js";
+import { boolean, custom, fail, group, renderOptionTable, integer, number, oneOf, orNull, required, string, type Field, type FieldTable } from "../util/option-table.js";
 import { SCHEDULES } from "./schedule.js";
 import type {
   AdversarialSection,
@@ -204,10 +204,13 @@ const PREFIXES = custom<Prefixes | undefined>({
   },
 });
 
-/** A token limit; absent: the model preset's (64 / 256 for other models), filled in by the resolver. */
-function tokenLimit(doc: string): Field<number | undefined> {
+/** Token limits for a model that is not a preset (XLM-R base's preset values). */
+export const OTHER_MODEL_LENGTHS = { maxQueryLength: 64, maxPassageLength: 256 } as const;
+
+/** A token limit; absent: the model preset's, filled in by the resolver. */
+function tokenLimit(key: keyof typeof OTHER_MODEL_LENGTHS, doc: string): Field<number | undefined> {
   const limit = integer(3, 0, doc);
-  return { ...limit, defaultText: "the model preset's (64 queries / 256 passages for other models)", absent: () => undefined };
+  return { ...limit, defaultText: `the model preset's (${OTHER_MODEL_LENGTHS[key]} for other models)`, absent: () => undefined };
 }
 
 /** What the table reads: a RunConfig before the values that depend on the model preset are filled in. */
@@ -228,8 +231,8 @@ export const RUN_CONFIG_TABLE: FieldTable<RunConfigInput> = {
   gradCache: orNull(GRAD_CACHE),
   adversarial: orNull(ADVERSARIAL_SECTION),
   steps: integer(1, 1000, "Optimiser steps of the whole run (one batch each)."),
-  maxQueryLength: tokenLimit("Query token limit, specials and prefix included."),
-  maxPassageLength: tokenLimit("Passage token limit, specials and prefix included."),
+  maxQueryLength: tokenLimit("maxQueryLength", "Query token limit, specials and prefix included."),
+  maxPassageLength: tokenLimit("maxPassageLength", "Passage token limit, specials and prefix included."),
   prefixes: PREFIXES,
   backend: oneOf(BACKEND_NAMES, "backend", "auto", "The tfjs backend; auto takes the first that starts (tensorflow, webgpu, wasm, cpu)."),
   logEvery: integer(1, 10, "One log line (and one metrics.jsonl line) every this many steps."),
@@ -244,7 +247,7 @@ export const RUN_CONFIG_TABLE: FieldTable<RunConfigInput> = {
   eval: orNull(EVAL_SECTION, { absent: "default" }),
   outputDir: {
     ...string("", "The run directory; a relative path is taken from the working directory.", { nonEmpty: true }),
-    defaultText: "runs/<config file name without .json>",
+    defaultText: "`runs/<config file name without .json>`",
   absent: (where) => `runs/${basename(where.file, extname(where.file))}`,
 },
 };
@@ -256,3 +259,8 @@ export const RUN_CONFIG_FIELDS = group(
   // on reading, so a run's config.json is itself a valid --config.
   { ignored: ["provenance"] },
 );
+
+/** The option reference of docs/run-config.md, one row per key path. */
+export function runConfigReference(): string {
+  return renderOptionTable(RUN_CONFIG_FIELDS);
+}

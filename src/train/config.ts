@@ -31,7 +31,7 @@ import { applySamplerFlags, DEFAULT_SAMPLER_CONFIG, type SamplerConfig } from ".
 import { flagInteger } from "../util/flag-values.js";
 import { isPlainObject, type Json, readJsonFile } from "../util/json-fields.js";
 import { at, defaultsOf } from "../util/option-table.js";
-import { ADVERSARIAL_SECTION, DATA_TABLE, EVAL_SECTION, RUN_CONFIG_FIELDS, RUN_CONFIG_TABLE } from "./config-fields.js";
+import { ADVERSARIAL_SECTION, DATA_TABLE, EVAL_SECTION, OTHER_MODEL_LENGTHS, RUN_CONFIG_FIELDS, RUN_CONFIG_TABLE } from "./config-fields.js";
 import type { ScheduleName, ScheduleOptions } from "./schedule.js";
 
 export { PAPER_PREFIXES } from "./config-fields.js";
@@ -149,9 +149,6 @@ export const DEFAULT_RUN_CONFIG: RunDefaults = {
 };
 
 export const DEFAULT_ADVERSARIAL: AdversarialSection = ADVERSARIAL_SECTION.absent(at("(defaults)", "adversarial"));
-
-/** Token limits for a model that is not a preset (XLM-R base's preset values). */
-const OTHER_MODEL_LENGTHS = { maxQueryLength: 64, maxPassageLength: 256 };
 
 /**
  * Command-line values as typed (strings); each overrides its config value.

@@ -193,3 +193,14 @@ export function defaultsOf<T, K extends keyof T>(table: FieldTable<T>, omit: rea
   const keys = (Object.keys(table) as (keyof T)[]).filter((k) => !(omit as readonly (keyof T)[]).includes(k));
   return Object.fromEntries(keys.map((k) => [k, (table[k] as Field<unknown>).absent(at(where.file, String(k)))])) as Omit<T, K>;
 }
+
+const BEGIN = "<!-- BEGIN GENERATED OPTIONS: rendered from the option table; edit the table, then run `node dist/scripts/config-doc.js --write` -->";
+const END = "<!-- END GENERATED OPTIONS -->";
+
+/** `doc` with the text between the generated-options markers replaced by `generated`; throws if the markers are missing. */
+export function spliceGenerated(doc: string, generated: string): string {
+  const begin = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (begin < 0 || end < begin) throw new Error(`the document has no generated-options markers (${BEGIN} … ${END})`);
+  return `${doc.slice(0, begin + BEGIN.length)}\n${generated}\n${doc.slice(end)}`;
+}
