@@ -6,14 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { writeFile } from "node:fs/promises";
-import { initBackend, type BackendName } from "../../src/compute/backend.js";
+import { BACKEND_NAMES, initBackend, isBackendName } from "../../src/compute/backend.js";
 import { randomInt, type Random } from "../../src/util/random.js";
-
-export const BACKENDS: readonly BackendName[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
-
-export function isBackendName(name: string): name is BackendName {
-  return (BACKENDS as readonly string[]).includes(name);
-}
 
 /** What is known about the active backend's device: tfjs-backend-webgpu's adapter info, if any. */
 export function deviceInfo(): Record<string, unknown> {
@@ -25,7 +19,7 @@ export function deviceInfo(): Record<string, unknown> {
 
 /** Starts `name` (throws if it cannot), logging to stderr. */
 export async function startBackend(name: string): Promise<string> {
-  if (!isBackendName(name)) throw new Error(`--backend: '${name}' is not one of ${BACKENDS.join(", ")}`);
+  if (!isBackendName(name)) throw new Error(`--backend: '${name}' is not one of ${BACKEND_NAMES.join(", ")}`);
   return initBackend(name, (m) => console.error(m));
 }
 

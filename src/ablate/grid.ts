@@ -187,7 +187,7 @@ function setSection(value: unknown, where: string, file: string): Json {
 
 function section(json: Json, name: string): Json {
   const value = json[name];
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+  return isPlainObject(value) ? value : {};
 }
 
 function sampler(json: Json): { name?: unknown } & Json {
@@ -223,7 +223,7 @@ function applySeed(json: Json, seed: number): Json {
 
 /** The base run config as JSON; a file's relative data.train is made absolute (it is relative to that file). */
 async function loadBase(value: unknown, gridFile: string): Promise<Json> {
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Json;
+  if (isPlainObject(value)) return value;
   if (typeof value !== "string" || value.trim() === "") {
     throw new DataError(gridFile, `base must be a run config file (relative to this file) or an inline run config, got ${JSON.stringify(value)}`);
   }
@@ -248,7 +248,7 @@ function axes(value: unknown, where: string, file: string): Axes {
   const parsed: Axes = {
     model: list("model", (v, at) => {
       if (typeof v === "string" && v.trim() !== "") return v;
-      if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Json;
+      if (isPlainObject(v)) return v;
       throw new DataError(file, `${at} must be a model ref ("mini", "xlm-r-base", ...) or a model section object, got ${JSON.stringify(v)}`);
     }),
     direction: list("direction", (v, at) => {

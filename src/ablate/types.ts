@@ -5,6 +5,7 @@
  * so runs trained locally, by a SLURM array or by hand with `hybrid-ir train` aggregate alike.
  */
 import type { DatasetName } from "../data/types.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { RunConfig } from "../train/config.js";
 
 /** One value of the grid's `direction` axis: train on `train`, evaluate zero-shot on `eval`. */
@@ -15,7 +16,7 @@ export interface Direction {
 }
 
 /** The grid's strategies, in table order: the three samplers, then x-y batches with a language discriminator (train/adversarial.ts). */
-export const STRATEGY_NAMES = ["x-x", "x-y", "hybrid", "adversarial"] as const;
+export const STRATEGY_NAMES = [...SAMPLER_NAMES, "adversarial"] as const;
 
 /** Strategy labels: the sampler (with the hybrid's α), or "adversarial" for a run with an `adversarial` section. */
 export type StrategyName = (typeof STRATEGY_NAMES)[number];

@@ -1,6 +1,6 @@
 /** Shared option handling, so every command reports bad flags the same way. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { BackendName } from "../compute/backend.js";
+import { BACKEND_NAMES, type BackendName, isBackendName } from "../compute/backend.js";
 import { isDatasetName } from "../data/lareqa.js";
 import type { DatasetName } from "../data/types.js";
 
@@ -33,10 +33,8 @@ export function intArg(flag: string, value: string, min: number): number {
   return n;
 }
 
-const BACKENDS: readonly BackendName[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
-
 export function backendArg(value: string | undefined): BackendName {
   const v = value ?? "auto";
-  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`unknown backend '${v}' (expected one of: ${BACKENDS.join(", ")})`);
-  return v as BackendName;
+  if (!isBackendName(v)) throw new UsageError(`unknown backend '${v}' (expected one of: ${BACKEND_NAMES.join(", ")})`);
+  return v;
 }

@@ -2,10 +2,8 @@
  * `hybrid-ir batches`: writes the batches a training run's sampler would hand out, to inspect
  * batch composition (languages, kinds, repeats) before spending compute on it.
  */
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { DataError } from "../data/errors.js";
-import { isDatasetName, loadDataset } from "../data/lareqa.js";
+import { loadDataset } from "../data/lareqa.js";
 import { applySamplerFlags, samplerConfigFromJson, type SamplerConfig } from "../sampling/config.js";
 import { buildPools, summarizePools } from "../sampling/pools.js";
 import { createSampler, type BatchSampler } from "../sampling/sampler.js";
@@ -13,7 +11,11 @@ import { HybridSampler } from "../sampling/hybrid.js";
 import { MonolingualSampler } from "../sampling/x-x.js";
 import { readTrainingJsonl, type TrainingRecord } from "../train-data/format.js";
 import { fromRetrievalDataset } from "../train-data/from-squad.js";
+import { TRAIN_SOURCE } from "../train/config-fields.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { flagInteger } from "../util/flag-values.js";
+import { object, readJsonFile } from "../util/json-fields.js";
+import { at } from "../util/option-table.js";
 import { parse, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir batches --config FILE.json --steps N --out FILE.jsonl
@@ -49,8 +51,11 @@ export async function run(argv: string[]): Promise<void> {
   const steps = wholeNumber("steps", values.steps, 1);
   const epoch = wholeNumber("epoch", values.epoch, 0);
 
-  const { config: json, file } = await readConfig(values.config);
-  const train = trainSource(json, file);
+  const file = values.config;
+  const json = object(await readJsonFile(file), "the config", file);
+  // The two sections this command reads, through the run config's own fields; the others are training's.
+  const data = json.data === undefined ? {} : object(json.data, "'data'", file);
+  const train = data.train === undefined ? TRAIN_SOURCE.absent(at(file, "data.train")) : TRAIN_SOURCE.parse(data.train, at(file, "data.train"));
   let sampler: SamplerConfig;
   try {
     sampler = applySamplerFlags(samplerConfigFromJson(json.sampler, file), {
@@ -107,45 +112,11 @@ export async function run(argv: string[]): Promise<void> {
   );
 }
 
+/** A flag's whole number, or a UsageError with the usage. */
 function wholeNumber(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--${flag} takes an integer ≥ ${min}, got '${text}'\n\n${usage}`);
-  }
-  return n;
-}
-
-async function readConfig(path: string): Promise<{ config: Record<string, unknown>; file: string }> {
-  let text: string;
   try {
-    text = await readFile(path, "utf8");
+    return flagInteger(flag, text, min);
   } catch (err) {
-    throw new DataError(path, `cannot read (${(err as Error).message})`);
+    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
   }
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(path, `invalid JSON (${(err as Error).message})`);
-  }
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new DataError(path, "expected a JSON object");
-  return { config: config as Record<string, unknown>, file: path };
-}
-
-/** A path resolved against the config's folder, or a benchmark name. */
-function trainSource(config: Record<string, unknown>, file: string): string | { dataset: "xquad-r" | "mlqa-r" } {
-  const data = config.data as { train?: unknown } | undefined;
-  if (typeof data !== "object" || data === null || data.train === undefined) {
-    throw new DataError(file, `needs "data": { "train": "records.jsonl" | { "dataset": "mlqa-r" | "xquad-r" } }`);
-  }
-  const train = data.train;
-  if (typeof train === "string") return resolve(dirname(file), train);
-  if (typeof train === "object" && train !== null && !Array.isArray(train)) {
-    const keys = Object.keys(train);
-    const dataset = (train as { dataset?: unknown }).dataset;
-    if (keys.length === 1 && typeof dataset === "string" && isDatasetName(dataset)) return { dataset };
-    const unknown = keys.filter((k) => k !== "dataset");
-    if (unknown.length > 0) throw new DataError(file, `unknown key(s) in data.train: ${unknown.join(", ")} (known: dataset)`);
-  }
-  throw new DataError(file, `data.train must be a path or { "dataset": "mlqa-r" | "xquad-r" }, got ${JSON.stringify(train)}`);
 }

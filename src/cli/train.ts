@@ -30,8 +30,8 @@ Ctrl-C finishes the current step, saves checkpoints/last and exits with status 1
 
 Flags override the config: --steps, --output, --seed (model and sampler seed), --sampler, --alpha,
 --batch-size, --grad-cache-chunk (gradient caching in chunks of N pairs, 0 = off: larger batches
-in the same memory, one more forward pass), --backend. The config format and its defaults:
-src/train/config.ts; presets: configs/*.json.`;
+in the same memory, one more forward pass), --backend. Every config option, its type and default:
+docs/run-config.md; presets: configs/*.json.`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parse(

@@ -7,8 +7,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { installWasmKernels } from "./wasm-kernels.js";
 
-/** A concrete backend, or "auto" for the first of `CANDIDATES` that starts. */
-export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+/** The backends a config or flag may name: a concrete one, or "auto" for the first of `CANDIDATES` that starts. */
+export const BACKEND_NAMES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export function isBackendName(name: string): name is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(name);
+}
 
 interface BackendCandidate {
   readonly name: Exclude<BackendName, "auto">;

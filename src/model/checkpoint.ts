@@ -4,7 +4,7 @@
  */
 import { basename, join } from "node:path";
 import { DataError } from "../data/errors.js";
-import { readJsonFile } from "./config.js";
+import { readJsonFile } from "../util/json-fields.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "./safetensors.js";
 import type { TensorEntry } from "./safetensors.js";
 import type { EncoderConfig, NamedTensor, WeightMap } from "./types.js";

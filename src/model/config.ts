@@ -2,9 +2,9 @@
  * Hugging Face `config.json` ⇄ EncoderConfig. Absent keys take the defaults of transformers'
  * BertConfig / XLMRobertaConfig, so a config that loads there means the same thing here.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../data/errors.js";
+import { isPlainObject, readJsonFile } from "../util/json-fields.js";
 import type { EncoderConfig, ModelFamily } from "./types.js";
 
 const FAMILY_OF: Readonly<Record<string, ModelFamily>> = {
@@ -38,29 +38,10 @@ const DEFAULTS = {
 
 const PAD_TOKEN_ID: Readonly<Record<ModelFamily, number>> = { bert: 0, "xlm-roberta": 1 };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Reads and parses a JSON file; a missing file or bad JSON is a DataError naming it. */
-export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === "ENOENT" ? "file is missing" : `cannot be read (${code ?? String(err)})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DataError(file, `is not valid JSON (${(err as Error).message})`);
-  }
-}
 
 /** Parses a Hugging Face config.json for a BERT-family encoder. */
 export function parseEncoderConfig(json: unknown, file: string): EncoderConfig {
-  if (!isRecord(json)) throw new DataError(file, "config.json must hold a JSON object");
+  if (!isPlainObject(json)) throw new DataError(file, "config.json must hold a JSON object");
   const modelType = json.model_type;
   if (typeof modelType !== "string") {
     throw new DataError(file, `model_type is missing (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);

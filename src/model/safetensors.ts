@@ -12,6 +12,7 @@ import type { FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { dirname } from "node:path";
 import { DataError } from "../data/errors.js";
+import { isPlainObject } from "../util/json-fields.js";
 import type { NamedTensor } from "./types.js";
 
 /** A tensor the reader did not convert because its dtype is not floating point. */
@@ -83,10 +84,6 @@ function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * Parses and validates the JSON header. `dataLength` is the number of bytes after the header
  * (the file size minus 8 + N), against which every tensor's range is checked.
@@ -98,18 +95,18 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   } catch (err) {
     throw new DataError(file, `safetensors header is not valid UTF-8 JSON (${(err as Error).message}); not a safetensors file, or corrupt`);
   }
-  if (!isRecord(json)) throw new DataError(file, "safetensors header is not a JSON object");
+  if (!isPlainObject(json)) throw new DataError(file, "safetensors header is not a JSON object");
   const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(json)) {
     if (name === "__metadata__") {
-      if (!isRecord(raw) || !Object.values(raw).every((v) => typeof v === "string")) {
+      if (!isPlainObject(raw) || !Object.values(raw).every((v) => typeof v === "string")) {
         throw new DataError(file, "safetensors __metadata__ must map strings to strings");
       }
       metadata = raw as Record<string, string>;
       continue;
     }
-    if (!isRecord(raw)) throw new DataError(file, `tensor '${name}': header entry is not an object`);
+    if (!isPlainObject(raw)) throw new DataError(file, `tensor '${name}': header entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw;
     if (typeof dtype !== "string") throw new DataError(file, `tensor '${name}': dtype is missing`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {

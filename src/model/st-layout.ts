@@ -8,7 +8,8 @@ import { join, normalize as normalizePath, isAbsolute } from "node:path";
 import { DataError } from "../data/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { safetensorsConversionCommand } from "./checkpoint.js";
-import { readEncoderConfig, readJsonFile } from "./config.js";
+import { readEncoderConfig } from "./config.js";
+import { isPlainObject, readJsonFile } from "../util/json-fields.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import type { NamedTensor } from "./types.js";
 import { pathExists } from "../util/fs.js";
@@ -113,10 +114,6 @@ type ModuleKind = "Transformer" | "Pooling" | "Dense" | "Normalize";
 // sentence-transformers has moved its module classes between packages; the class name is what counts.
 const MODULE_TYPE = /^sentence_transformers\.(?:[A-Za-z_]+\.)*models\.(Transformer|Pooling|Dense|Normalize)$/;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
@@ -130,7 +127,7 @@ interface ModuleEntry {
 function parseModules(json: unknown, file: string): ModuleEntry[] {
   if (!Array.isArray(json)) throw new DataError(file, "must hold a JSON list of modules");
   const modules = json.map((m, i): ModuleEntry => {
-    if (!isRecord(m) || typeof m.type !== "string" || typeof m.path !== "string") {
+    if (!isPlainObject(m) || typeof m.type !== "string" || typeof m.path !== "string") {
       throw new DataError(file, `module ${i} needs string "type" and "path"`);
     }
     const kind = MODULE_TYPE.exec(m.type)?.[1] as ModuleKind | undefined;
@@ -157,7 +154,7 @@ async function readTransformerSettings(dir: string): Promise<{ maxSeqLength?: nu
     const file = join(dir, name);
     if (!(await pathExists(file))) continue;
     const json = await readJsonFile(file);
-    if (!isRecord(json)) throw new DataError(file, "must hold a JSON object");
+    if (!isPlainObject(json)) throw new DataError(file, "must hold a JSON object");
     const { max_seq_length: max, do_lower_case: lower } = json;
     if (max !== undefined && max !== null && !isPositiveInt(max)) {
       throw new DataError(file, `max_seq_length must be a positive integer or null, got ${JSON.stringify(max)}`);
@@ -171,7 +168,7 @@ async function readTransformerSettings(dir: string): Promise<{ maxSeqLength?: nu
 async function readPooling(dir: string): Promise<SentenceModelSpec["pooling"]> {
   const file = join(dir, "config.json");
   const json = await readJsonFile(file);
-  if (!isRecord(json)) throw new DataError(file, "must hold a JSON object");
+  if (!isPlainObject(json)) throw new DataError(file, "must hold a JSON object");
   const dim = json.word_embedding_dimension;
   if (!isPositiveInt(dim)) throw new DataError(file, `word_embedding_dimension must be a positive integer, got ${JSON.stringify(dim)}`);
   let modes: string[];
@@ -197,7 +194,7 @@ async function readDense(modelDir: string, path: string, poolingDim: number): Pr
   const dir = join(modelDir, path);
   const file = join(dir, "config.json");
   const json = await readJsonFile(file);
-  if (!isRecord(json)) throw new DataError(file, "must hold a JSON object");
+  if (!isPlainObject(json)) throw new DataError(file, "must hold a JSON object");
   const { in_features: inF, out_features: outF, activation_function: act } = json;
   const bias = json.bias ?? true;
   if (!isPositiveInt(inF) || !isPositiveInt(outF)) {

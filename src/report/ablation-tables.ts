@@ -12,8 +12,9 @@
  * const t = table1(await loadGridReport("runs/grids/small"), { paper: await loadPaperResults() });
  * console.log(table1Markdown(t));
  */
-import type { StrategyName } from "../ablate/types.js";
+import { STRATEGY_NAMES, type StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
 import {
   meanOverRuns,
   pairedTest,
@@ -32,9 +33,9 @@ import type { PaperModel, PaperResults, Setting, Strategy } from "./paper-refere
 export const SETTINGS: readonly Setting[] = ["mono", "cross", "multi"];
 const METRIC_OF: Record<Setting, PerQueryMetric> = { mono: "monoAP", cross: "crossAP", multi: "multiAP" };
 const PAPER_MODELS: Record<PaperModel, string> = { "xlm-r": "XLM-R base", labse: "LaBSE" };
-const MAIN_STRATEGIES: readonly StrategyName[] = ["x-x", "x-y", "hybrid", "adversarial"];
+const MAIN_STRATEGIES: readonly StrategyName[] = STRATEGY_NAMES;
 /** The paper's strategies (it has no adversarial baseline). */
-const PAPER_STRATEGIES: readonly Strategy[] = ["x-x", "x-y", "hybrid"];
+const PAPER_STRATEGIES: readonly Strategy[] = SAMPLER_NAMES;
 
 export interface Table1Options {
   /** The paper's tables, printed beside ours; omitted: ours only. */

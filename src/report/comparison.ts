@@ -3,6 +3,7 @@
  * multi mAP) plus Table 2's rank distance, for notebooks and reports.
  */
 import type { DatasetName } from "../data/types.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { EvaluationResult } from "../eval/result.js";
 import type { PaperModel, PaperResults, Strategy } from "./paper-reference.js";
 
@@ -28,7 +29,7 @@ export function resultRow(system: string, result: EvaluationResult, source = "th
 }
 
 const MODEL_NAMES: Record<PaperModel, string> = { "xlm-r": "XLM-R", labse: "LaBSE" };
-const STRATEGIES: readonly Strategy[] = ["x-x", "x-y", "hybrid"];
+const STRATEGIES: readonly Strategy[] = SAMPLER_NAMES;
 
 /** The paper's fine-tuned models (Tables 1–2) and LAReQA's mBERT baselines (multi mAP only). */
 export function paperRows(paper: PaperResults, dataset: DatasetName): ComparisonRow[] {

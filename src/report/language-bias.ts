@@ -9,12 +9,13 @@
  * query's own language pushes the others down (large distance).
  */
 import type { DatasetName } from "../data/types.js";
+import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { PaperModel, PaperResults, Strategy } from "./paper-reference.js";
 import type { PlotlyFigure } from "./display.js";
 import { configGroups, type ConfigGroup, type GridReport } from "./grid-report.js";
 
 const PAPER_MODELS: Record<PaperModel, string> = { "xlm-r": "XLM-R", labse: "LaBSE" };
-const STRATEGIES: readonly Strategy[] = ["x-x", "x-y", "hybrid"];
+const STRATEGIES: readonly Strategy[] = SAMPLER_NAMES;
 
 /** The configurations of one model and direction that finished, in the aggregate's order. */
 export function groupsOf(report: GridReport, which: { model: string; train: string; eval: DatasetName }): ConfigGroup[] {

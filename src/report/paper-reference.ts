@@ -6,9 +6,11 @@ import { join } from "node:path";
 import { readVerified } from "../data/manifest.js";
 import type { DatasetName } from "../data/types.js";
 import { dataDir } from "../paths.js";
+import type { SamplerName } from "../sampling/options.js";
 
 export type PaperModel = "xlm-r" | "labse";
-export type Strategy = "x-x" | "x-y" | "hybrid";
+/** The paper's strategies: its three batch samplers. */
+export type Strategy = SamplerName;
 export type Setting = "mono" | "cross" | "multi";
 
 type ByStrategy = Record<Strategy, number>;

@@ -1,18 +1,19 @@
 /**
  * The sampler section of a training config, resolved in three layers: typed defaults, then the
- * config file's `sampler` object, then command-line flags. Unknown keys are errors, named, so a
- * typo ("batch_size") never silently trains with a default.
+ * config file's `sampler` object (read through its field table), then command-line flags.
+ * Unknown keys are errors, named, so a typo ("batch_size") never silently trains with a default.
  *
  * @example
  * // config.json: { "sampler": { "name": "hybrid", "alpha": "by-size", "batchSize": 64 } }
  * const fromFile = samplerConfigFromJson(json.sampler, "config.json");
  * const config = applySamplerFlags(fromFile, { seed: "7" }); // { name: "hybrid", alpha: "by-size", batchSize: 64, seed: 7 }
  */
-import { DataError } from "../data/errors.js";
+import { at, custom, fail, type Field, group } from "../util/option-table.js";
 import { DEFAULT_ALPHA } from "./hybrid.js";
 import {
   alphaProblem,
   batchSizeProblem,
+  SAMPLER_NAMES,
   samplerNameProblem,
   seedProblem,
   type Alpha,
@@ -21,33 +22,49 @@ import {
 
 export interface SamplerConfig {
   readonly name: SamplerName;
-  /** Pairs per batch. */
   readonly batchSize: number;
   readonly seed: number;
-  /** Used by the hybrid sampler only. */
   readonly alpha: Alpha;
 }
 
+/** A sampler option, checked by the same function as the sampler constructors use. */
+function checked<T>(problem: (value: unknown) => string | undefined, type: string, def: T, doc: string): Field<T> {
+  return custom({
+    type,
+    defaultText: JSON.stringify(def),
+    doc,
+    absent: () => def,
+    parse: (value, where) => {
+      const p = problem(value);
+      return p === undefined ? (value as T) : fail(where, `sampler: ${p}`);
+    },
+  });
+}
+
 /** The paper's setting: hybrid batches, α = 0.5, batch size 100. The seed is ours. */
-export const DEFAULT_SAMPLER_CONFIG: SamplerConfig = { name: "hybrid", batchSize: 100, seed: 42, alpha: DEFAULT_ALPHA };
+export const SAMPLER_FIELDS = group<SamplerConfig>(
+  {
+    name: checked(samplerNameProblem, SAMPLER_NAMES.map((n) => `"${n}"`).join(" | "), "hybrid", "x-x: monolingual batches; x-y: cross-lingual batches; hybrid: x-x with probability α, else x-y."),
+    batchSize: checked(batchSizeProblem, "integer ≥ 2", 100, "Pairs per batch (one pair has no in-batch negative)."),
+    seed: checked(seedProblem, "integer", 42, "Seeds the batch order (set with model.seed by --seed)."),
+    alpha: checked(alphaProblem, 'number in [0, 1], or "by-size"', DEFAULT_ALPHA, 'The hybrid\'s share of monolingual batches; "by-size" weighs the two pools by their sizes. Hybrid only.'),
+  },
+  "The batch sampler (`hybrid-ir batches` reads this section too).",
+  {
+    after: (config, raw, where) => {
+      // Setting α for a sampler that ignores it is almost certainly a mistake about which sampler runs.
+      if (raw.alpha !== undefined && config.name !== "hybrid") fail(where, `sampler: alpha applies to the hybrid sampler only, not ${config.name}`);
+      return config;
+    },
+  },
+);
 
-const KEYS = ["name", "batchSize", "seed", "alpha"] as const;
+export const DEFAULT_SAMPLER_CONFIG: SamplerConfig = SAMPLER_FIELDS.absent(at("(defaults)", "sampler"));
 
-/** Layers the `sampler` object of a config file over `base`; `file` names the file in errors. */
-export function samplerConfigFromJson(value: unknown, file: string, base: SamplerConfig = DEFAULT_SAMPLER_CONFIG): SamplerConfig {
-  if (value === undefined) return base;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new DataError(file, `'sampler' must be an object with keys ${KEYS.join(", ")}`);
-  }
-  const obj = value as Record<string, unknown>;
-  const unknown = Object.keys(obj).filter((k) => !(KEYS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new DataError(file, `unknown key${unknown.length > 1 ? "s" : ""} in 'sampler': ${unknown.join(", ")} (known: ${KEYS.join(", ")})`);
-  }
-  const merged = { ...base, ...obj };
-  const problem = configProblem(merged, "alpha" in obj);
-  if (problem !== undefined) throw new DataError(file, `sampler: ${problem}`);
-  return merged as SamplerConfig;
+/** Reads the `sampler` object of a config file (absent: the defaults); `file` names the file in errors. */
+export function samplerConfigFromJson(value: unknown, file: string): SamplerConfig {
+  const where = at(file, "sampler");
+  return value === undefined ? SAMPLER_FIELDS.absent(where) : SAMPLER_FIELDS.parse(value, where);
 }
 
 /** Command-line values, as typed. */
@@ -71,19 +88,9 @@ export function applySamplerFlags(config: SamplerConfig, flags: SamplerFlags): S
   if (flags.batchSize !== undefined) merged.batchSize = number("batch-size", flags.batchSize);
   if (flags.seed !== undefined) merged.seed = number("seed", flags.seed);
   if (flags.alpha !== undefined) merged.alpha = flags.alpha === "by-size" ? "by-size" : number("alpha", flags.alpha);
-  const problem = configProblem(merged, flags.alpha !== undefined);
-  if (problem !== undefined) throw new RangeError(problem);
-  return merged as unknown as SamplerConfig;
-}
-
-function configProblem(config: Record<string, unknown>, alphaGiven: boolean): string | undefined {
   const problem =
-    samplerNameProblem(config.name) ??
-    batchSizeProblem(config.batchSize) ??
-    seedProblem(config.seed) ??
-    alphaProblem(config.alpha);
-  if (problem !== undefined) return problem;
-  // Setting α for a sampler that ignores it is almost certainly a mistake about which sampler runs.
-  if (alphaGiven && config.name !== "hybrid") return `alpha applies to the hybrid sampler only, not ${config.name}`;
-  return undefined;
+    samplerNameProblem(merged.name) ?? batchSizeProblem(merged.batchSize) ?? seedProblem(merged.seed) ?? alphaProblem(merged.alpha);
+  if (problem !== undefined) throw new RangeError(problem);
+  if (flags.alpha !== undefined && merged.name !== "hybrid") throw new RangeError(`alpha applies to the hybrid sampler only, not ${String(merged.name)}`);
+  return merged as unknown as SamplerConfig;
 }

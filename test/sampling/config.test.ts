@@ -20,9 +20,9 @@ describe("sampler config: defaults → JSON → flags", () => {
   test("unknown keys are refused by name", () => {
     assert.throws(
       () => samplerConfigFromJson({ batch_size: 32, alfa: 0.4, seed: 1 }, "c.json"),
-      (err: Error) => err instanceof DataError && err.message === "c.json: unknown keys in 'sampler': batch_size, alfa (known: name, batchSize, seed, alpha)",
+      (err: Error) => err instanceof DataError && err.message === "c.json: unknown keys in 'sampler': batch_size, alfa (known: name, batchSize, seed, alpha); did you mean batch_size → batchSize, alfa → alpha?",
     );
-    assert.throws(() => samplerConfigFromJson([1], "c.json"), /c\.json: 'sampler' must be an object/);
+    assert.throws(() => samplerConfigFromJson([1], "c.json"), /c\.json: 'sampler' must be a JSON object, got \[1\]/);
   });
 
   test("bad values are refused where they come from", () => {

@@ -99,6 +99,14 @@ describe("resolveRunConfig", () => {
     }
   });
 
+  test("an unknown key close to a known one gets a guess; one close to none gets none", () => {
+    const guess = (json: Record<string, unknown>) => dataError(() => resolveRunConfig({ ...MINIMAL, ...json }, FILE)).problem.split("; ")[1];
+    assert.equal(guess({ stpes: 10 }), "did you mean stpes → steps?");
+    assert.equal(guess({ optim: { weight_decay: 0.1, learning_rate: 1 } }), "did you mean weight_decay → weightDecay?");
+    assert.equal(guess({ model: { mini: { Layers: 2 } } }), "did you mean Layers → layers?");
+    assert.equal(guess({ eval: { langs: ["en"] } }), undefined);
+  });
+
   test("bad values are rejected with the key and what is allowed", () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{}, /needs "data": \{ "train"/],
