@@ -18,7 +18,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "../sampling/sampler.js";
+import type { Batch } from "../sampling/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import type { AdversarialSection } from "./config.js";
 import type { EmbeddingLoss, StepGradients } from "./grad-cache.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HybridSampler } from "../../src/sampling/hybrid.js";
 import { buildPools } from "../../src/sampling/pools.js";
-import type { Batch } from "../../src/sampling/sampler.js";
+import type { Batch } from "../../src/sampling/types.js";
 import { MonolingualSampler } from "../../src/sampling/x-x.js";
 import { CrossLingualSampler } from "../../src/sampling/x-y.js";
 import { assertBatchInvariants, mlqaPools, take } from "./helpers.js";
