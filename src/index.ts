@@ -104,7 +104,7 @@ export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model
 export { loadModel, type LoadedModel, type LoadModelOptions } from "./model/load.js";
 export { createMiniEncoder } from "./model/mini.js";
 export { MODEL_PRESETS, MINI_CONFIG, type ModelPreset, type ModelPresetName } from "./model/presets.js";
-export { resolveModel, type ResolveModelOptions } from "./model/hub.js";
+export { resolveModel, type ResolveModelOptions } from "./model/hub/index.js";
 export { encodeBatch, type EncodedBatch, type TextInput } from "./model/inputs.js";
 export { trimTokenizerJson } from "./tokenize/trim-vocab.js";
 export {

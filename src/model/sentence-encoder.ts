@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { readEncoderWeights, writeEncoderWeights } from "./checkpoint.js";
 import { encoderConfigToJson, readEncoderConfig } from "./config.js";
 import { Encoder, type EncoderOptions, type ForwardOptions } from "./encoder.js";
-import { resolveModel, type ResolveModelOptions } from "./hub.js";
+import { resolveModel, type ResolveModelOptions } from "./hub/index.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
 import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";

@@ -25,7 +25,7 @@ import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import type { TextInput } from "../model/inputs.js";
-import { HubError } from "../model/hub.js";
+import { HubError } from "../model/hub/index.js";
 import { loadModel } from "../model/load.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { buildPools, summarizePools } from "../sampling/pools.js";
