@@ -1,7 +1,7 @@
 /**
- * Runs an expanded grid: every run that is not complete is trained by a child process
- * (run-child.ts, the library's training entry run as a script), up to `concurrency` at once, each resumed where it stopped, so a grid
- * killed at any moment continues with the same command. What it writes under outputRoot:
+ * Runs an expanded grid: every run that is not complete is trained by a child process running
+ * run-child.ts (the library's training entry as a script), up to `concurrency` at once, each
+ * resumed where it stopped, so a grid killed at any moment continues with the same command. What it writes under outputRoot:
  *
  *   grid.json            the expanded manifest: index, key, labels and resolved config of every run
  *   configs/<key>.json   the config a new run was started with (outputDir absolute)
@@ -44,7 +44,7 @@ export interface RunGridOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go (default console.log). */
   readonly log?: (line: string) => void;
-  /** Start diverged runs afresh (--overwrite) instead of skipping them. */
+  /** Start diverged runs afresh (their run files removed) instead of skipping them. */
   readonly retryDiverged?: boolean;
   /**
    * Trains every run on this backend instead of the grid's, as `"set": { "backend": ... }` in the
