@@ -1,7 +1,8 @@
 /**
  * Runs an expanded grid: every run that is not complete is trained by a child process running
  * run-child.ts (the library's training entry as a script), up to `concurrency` at once, each
- * resumed where it stopped, so a grid killed at any moment continues with the same command. What it writes under outputRoot:
+ * resumed where it stopped, so a grid killed at any moment continues with the same command.
+ * What it writes under outputRoot:
  *
  *   grid.json            the expanded manifest: index, key, labels and resolved config of every run
  *   configs/<key>.json   the config a new run was started with (outputDir absolute)
