@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { DataError } from "../data/errors.js";
 import { readRunConfig } from "../train/config.js";
 import { CONFIG_NAME } from "../train/run-dir.js";
+import { abortOnInterrupt } from "../util/interrupt.js";
 
 /** This module's file, the script the runner starts (dist/src/ablate/run-child.js when built). */
 export const RUN_CHILD = fileURLToPath(import.meta.url);
@@ -58,19 +59,12 @@ export async function trainGridRun(request: GridRunRequest, signal?: AbortSignal
 
 /** The script: one request from `args`, signals handled as `train` handles them; resolves to the exit status. */
 export async function runChild(args: readonly string[]): Promise<number> {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) {
-      process.stderr.write("\nsecond interrupt: quitting without saving\n");
-      process.exit(130);
-    }
-    process.stderr.write("\ninterrupted: finishing this step, then saving checkpoints/last\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = abortOnInterrupt({
+    first: "interrupted: finishing this step, then saving checkpoints/last",
+    second: "second interrupt: quitting without saving",
+  });
   try {
-    return await trainGridRun(parseRequest(args), controller.signal);
+    return await trainGridRun(parseRequest(args), interrupt.signal);
   } catch (err) {
     // Input problems (and a hub model that cannot be had) are one line; anything else keeps its
     // stack, since this goes to the run's log file, read when something went wrong.
@@ -78,8 +72,7 @@ export async function runChild(args: readonly string[]): Promise<number> {
     console.error(err instanceof Error ? (input ? err.message : (err.stack ?? `${err.name}: ${err.message}`)) : String(err));
     return 1;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.dispose();
   }
 }
 
