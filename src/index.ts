@@ -71,7 +71,8 @@ export {
   type Table1Row,
   type StrategyTest,
 } from "./report/ablation-tables.js";
-export { groupsOf, medianPoolRanks, poolRankFigure, quartiles, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
+export { groupsOf, medianPoolRanks, poolRankFigure, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
+export * from "./eval/stats.js";
 export { lossCurvesFigure, runLabel, throughputRows, type ThroughputRow } from "./report/training-curves.js";
 export {
   alignmentBarsFigure,
@@ -103,7 +104,7 @@ export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model
 export { loadModel, type LoadedModel, type LoadModelOptions } from "./model/load.js";
 export { createMiniEncoder } from "./model/mini.js";
 export { MODEL_PRESETS, MINI_CONFIG, type ModelPreset, type ModelPresetName } from "./model/presets.js";
-export { resolveModel, type ResolveModelOptions } from "./model/hub.js";
+export { resolveModel, type ResolveModelOptions } from "./model/hub/index.js";
 export { encodeBatch, type EncodedBatch, type TextInput } from "./model/inputs.js";
 export { trimTokenizerJson } from "./tokenize/trim-vocab.js";
 export {
@@ -157,7 +158,8 @@ export { train, type StepInfo, type TrainOptions, type TrainResult } from "./tra
 export { evaluateOnBenchmark, summaryLine, type BenchmarkOptions } from "./train/validation.js";
 export { datasetTexts, encodeDataset, type EncodeDatasetOptions } from "./model/encode-dataset.js";
 export { buildPools, summarizePools, type PoolGroup, type PoolSummary, type TrainingPools } from "./sampling/pools.js";
-export { createSampler, SAMPLERS, type Batch, type BatchPair, type BatchSampler, type SamplerOptions, type SamplerState } from "./sampling/sampler.js";
+export { createSampler, SAMPLERS } from "./sampling/sampler.js";
+export type { Batch, BatchPair, BatchSampler, SamplerOptions, SamplerState } from "./sampling/types.js";
 export { SAMPLER_NAMES, isSamplerName, type Alpha, type SamplerName } from "./sampling/options.js";
 export { DEFAULT_SAMPLER_CONFIG, type SamplerConfig } from "./sampling/config.js";
 export { DEFAULT_ALPHA, HybridSampler, bySizeAlpha } from "./sampling/hybrid.js";
@@ -167,6 +169,9 @@ export { readTrainingJsonl, type TrainingRecord } from "./train-data/format.js";
 export { fromRetrievalDataset } from "./train-data/from-squad.js";
 export { normalizeText, splitByArticle, type TrainValidationSplit } from "./train-data/split.js";
 export * from "./report/sampling-figures.js";
+export { drawBatches } from "./sampling/draw.js";
+export { naiveBatches, type NaiveOptions } from "./sampling/naive.js";
+export { runTrainingRecords } from "./train/run-records.js";
 export * from "./ablate/types.js";
 export { readGrid, type Grid } from "./ablate/grid.js";
 export { runKey, runState } from "./ablate/run-state.js";

@@ -6,7 +6,8 @@ one JSON answer on stdout; float32 on CPU, eager attention.
   {"mode": "features", "model_dir": DIR, "cases": [{"input_ids", "attention_mask", "token_type_ids"}]}
       AutoModel.from_pretrained(DIR) on the given ids → last_hidden_state; then the folder's
       sentence-transformers modules (Pooling, Dense, Normalize, loaded from their folders by
-      sentence-transformers' own classes) → embedding. The tokenizer is not loaded, so a
+      sentence-transformers' own classes) → pooled (Pooling's output), dense (Dense's, null
+      without one) and embedding. The tokenizer is not loaded, so a
       tokenizer.json the Rust library refuses does not matter.
   {"mode": "texts", "model_dir": DIR, "texts": [...], "max_length": N}
       SentenceTransformer(DIR) end to end: its tokenizer's input_ids and its encode() embeddings.
@@ -68,9 +69,15 @@ def features(req):
         types = torch.tensor(case["token_type_ids"], dtype=torch.long)
         hidden = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
         feats = {"token_embeddings": hidden, "attention_mask": mask, "input_ids": ids}
+        answer = {"last_hidden_state": hidden.tolist(), "dense": None}
         for module in tail:
             feats = module(feats)
-        out.append({"last_hidden_state": hidden.tolist(), "embedding": feats["sentence_embedding"].tolist()})
+            if isinstance(module, st_models.Pooling):
+                answer["pooled"] = feats["sentence_embedding"].tolist()
+            elif isinstance(module, st_models.Dense):
+                answer["dense"] = feats["sentence_embedding"].tolist()
+        answer["embedding"] = feats["sentence_embedding"].tolist()
+        out.append(answer)
     return {"reference": reference_name(), "cases": out}
 
 

@@ -1,7 +1,8 @@
 /**
- * Runs an expanded grid: every run that is not complete is trained by a child process
- * (`hybrid-ir train`), up to `concurrency` at once, each resumed where it stopped, so a grid
- * killed at any moment continues with the same command. What it writes under outputRoot:
+ * Runs an expanded grid: every run that is not complete is trained by a child process running
+ * run-child.ts (the library's training entry as a script), up to `concurrency` at once, each
+ * resumed where it stopped, so a grid killed at any moment continues with the same command.
+ * What it writes under outputRoot:
  *
  *   grid.json            the expanded manifest: index, key, labels and resolved config of every run
  *   configs/<key>.json   the config a new run was started with (outputDir absolute)
@@ -10,7 +11,7 @@
  *   results.json/.csv    the aggregate (aggregate.ts), after running
  *
  * Children are started in their own process group, so a Ctrl-C at the terminal reaches only the
- * runner, which passes one SIGINT on to each child (a second one would make `train` quit without
+ * runner, which passes one SIGINT on to each child (a second one would make the child quit without
  * saving). A child also kills itself when the runner disappears (killed with SIGKILL, say), as if
  * the whole job had been killed: no trainer outlives its runner to race a rerun in the same
  * directory.
@@ -18,18 +19,15 @@
 import { spawn } from "node:child_process";
 import { appendFile, mkdir, open, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { BackendName } from "../compute/backend.js";
 import { runConfigToJson } from "../train/config.js";
 import { readRunLock } from "../train/run-lock.js";
 import { removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
 import { aggregateRuns, labelText, writeAggregate } from "./aggregate.js";
 import type { Grid } from "./grid.js";
+import { RUN_CHILD, requestArgs, type GridRunRequest } from "./run-child.js";
 import { runKey, runState } from "./run-state.js";
 import type { AggregateRow, GridRun, RunLabels, RunState } from "./types.js";
-
-/** The CLI entry point the children run (dist/src/cli/main.js beside this module). */
-export const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
 /** Preloaded into each child: it SIGKILLs itself once its parent (the runner) is gone. */
 const ORPHAN_GUARD =
@@ -47,7 +45,7 @@ export interface RunGridOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go (default console.log). */
   readonly log?: (line: string) => void;
-  /** Start diverged runs afresh (--overwrite) instead of skipping them. */
+  /** Start diverged runs afresh (their run files removed) instead of skipping them. */
   readonly retryDiverged?: boolean;
   /**
    * Trains every run on this backend instead of the grid's, as `"set": { "backend": ... }` in the
@@ -178,13 +176,12 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
     if (lock !== null && lock.alive !== false) {
       return report("busy", null, 0, `in use by PID ${lock.owner.pid} on ${lock.owner.host} since ${lock.owner.startedAt}`);
     }
-    const args = state === "partial" ? ["train", "--resume", "--output", dir] : ["train", "--config", await writeRunConfig(grid, run)];
-    // "new" may be a directory a killed run left with no config.json yet; --overwrite removes only run files.
-    if (state !== "partial") args.push("--overwrite");
+    // "new" may be a directory a killed run left with no config.json yet; starting removes only run files.
+    const request: GridRunRequest = state === "partial" ? { mode: "resume", dir } : { mode: "start", configFile: await writeRunConfig(grid, run) };
     const action = state === "partial" ? "resuming" : state === "diverged" ? "retrying afresh" : "training";
     log(`[${run.index}] ${run.key} ${labelText(run.labels)}: ${state}, ${action} · ${progress()}`);
     const started = Date.now();
-    const exit = await spawnTrain(logPath(grid, run), args, children, signal);
+    const exit = await spawnTrain(logPath(grid, run), request, children, signal);
     const seconds = (Date.now() - started) / 1000;
     if (exit.code === 130 || exit.signal === "SIGINT" || (signal?.aborted && exit.code !== 0)) return report("interrupted", exit.code, seconds);
     const after = await runState(dir, run.config);
@@ -250,17 +247,18 @@ function logPath(grid: Grid, run: GridRun): string {
   return join(grid.outputRoot, LOGS_DIR, `${run.key}.log`);
 }
 
-/** Runs `hybrid-ir <args>` with stdout and stderr appended to `log`; resolves when it exits. */
+/** Runs `request` in a child (run-child.ts) with stdout and stderr appended to `log`; resolves when it exits. */
 async function spawnTrain(
   log: string,
-  args: readonly string[],
+  request: GridRunRequest,
   children: Set<ReturnType<typeof spawn>>,
   signal: AbortSignal | undefined,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  await appendFile(log, `\n=== ${new Date().toISOString()} hybrid-ir ${args.join(" ")}\n`);
+  const args = requestArgs(request);
+  await appendFile(log, `\n=== ${new Date().toISOString()} ${args.join(" ")}\n`);
   const handle = await open(log, "a");
   try {
-    const child = spawn(process.execPath, ["--import", ORPHAN_GUARD, CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, ["--import", ORPHAN_GUARD, RUN_CHILD, ...args], {
       stdio: ["ignore", handle.fd, handle.fd],
       detached: true,
     });

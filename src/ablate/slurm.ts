@@ -7,8 +7,12 @@
  * reads. The job may start anywhere, on any node that sees the same file system.
  */
 import { basename, extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Grid } from "./grid.js";
-import { CLI_MAIN, LOGS_DIR } from "./runner.js";
+import { LOGS_DIR } from "./runner.js";
+
+/** The CLI entry point each array task runs (dist/src/cli/main.js beside this module). */
+const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
 export interface SlurmOptions {
   /** The grid file the tasks read (made absolute). */

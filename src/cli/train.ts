@@ -9,6 +9,7 @@ import { readRunConfig, type RunConfig, type RunFlags } from "../train/config.js
 import { CONFIG_NAME } from "../run-files/run-config.js";
 import { formatRunComparison, readRunSummary } from "../train/run-dir.js";
 import { train } from "../train/trainer.js";
+import { abortOnInterrupt } from "../util/interrupt.js";
 import { parse, UsageError } from "./args.js";
 import type { Command } from "./main.js";
 
@@ -82,30 +83,20 @@ export async function run(argv: string[]): Promise<void> {
   const repeated = outputs.find((o, i) => outputs.indexOf(o) !== i);
   if (repeated !== undefined) throw new UsageError(`two configs write to the same output directory ${repeated}`);
 
-  // First Ctrl-C: finish the step and save; second: quit at once.
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) {
-      process.stderr.write("\nsecond Ctrl-C: quitting without saving\n");
-      process.exit(130);
-    }
-    process.stderr.write("\nCtrl-C: finishing this step, then saving checkpoints/last (Ctrl-C again to quit at once)\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  // SLURM (scancel, the time limit) and the ablation runner's parent send SIGTERM: saving is what
-  // lets the run resume, so it is handled as a first Ctrl-C.
-  process.on("SIGTERM", onSigint);
+  // SIGTERM (SLURM's scancel or time limit) counts as a first Ctrl-C: saving is what lets the run resume.
+  const interrupt = abortOnInterrupt({
+    first: "Ctrl-C: finishing this step, then saving checkpoints/last (Ctrl-C again to quit at once)",
+    second: "second Ctrl-C: quitting without saving",
+  });
   try {
     for (const [i, config] of configs.entries()) {
       if (configs.length > 1) console.log(`\n=== run ${i + 1}/${configs.length}: ${files[i]} → ${config.outputDir}`);
-      const result = await train(config, { resume: values.resume, overwrite: values.overwrite, signal: controller.signal, configFile: files[i] });
+      const result = await train(config, { resume: values.resume, overwrite: values.overwrite, signal: interrupt.signal, configFile: files[i] });
       if (result.status === "interrupted") process.exit(130);
       if (result.status === "diverged") throw new DataError(result.outputDir, `training diverged: ${result.message}`);
     }
   } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    interrupt.dispose();
   }
   if (configs.length > 1) {
     console.log(`\n${formatRunComparison(await Promise.all(outputs.map((dir) => readRunSummary(relativeDir(dir)))))}`);

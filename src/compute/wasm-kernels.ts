@@ -17,6 +17,11 @@
  *
  * `installWasmKernels` swaps these in (initBackend does, on choosing wasm);
  * `uninstallWasmKernels` restores tfjs's own kernels for before/after benchmarks.
+ *
+ * The overrides reach into the backend's internals (`dataIdMap`, `wasm.tfjs.registerTensor`,
+ * the C++ `BatchMatMul` signature behind `cwrap`), which tfjs does not keep stable: package.json
+ * pins the exact tfjs versions, and test/compute/wasm-kernels.test.ts names what changed when a
+ * new version breaks what this module relies on.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -44,6 +49,13 @@ type WasmBatchMatMul = (...args: [number, Uint8Array, number, number, Uint8Array
 const BACKEND = "wasm";
 
 /**
+ * The cwrap argument types of tfjs-backend-wasm's own `BatchMatMul` setup (kernels/BatchMatMul.js),
+ * which this module repeats to call the C++ entry point on views. Exported for the test that
+ * compares them with the installed package's.
+ */
+export const BATCH_MAT_MUL_ARG_TYPES: readonly string[] = ["number", "array", "number", "number", "array", "number", "number", "number", "number"];
+
+/**
  * Ids for the temporary view tensors of the batched matMul, far above the ids the backend hands
  * out (it counts up from 1 per tensor, so it would need two billion tensors to get here). Each is
  * registered, used for one XNNPACK call and disposed before the next registration; disposing
@@ -60,8 +72,7 @@ function wasmBatchMatMul(backend: WasmBackend): WasmBatchMatMul {
   let f = cwrapped.get(backend);
   if (f === undefined) {
     // Registered after the backend started, so no setupFunc runs for us: wrap lazily.
-    const argTypes = ["number", "array", "number", "number", "array", "number", "number", "number", "number"];
-    f = backend.wasm.cwrap("BatchMatMul", null, argTypes) as WasmBatchMatMul;
+    f = backend.wasm.cwrap("BatchMatMul", null, BATCH_MAT_MUL_ARG_TYPES) as WasmBatchMatMul;
     cwrapped.set(backend, f);
   }
   return f;

@@ -12,8 +12,8 @@ export class DenseScorer implements Scorer {
   readonly numQueries: number;
   readonly numCandidates: number;
   /**
-   * [dim × numCandidates]: transposed once here because the wasm backend's matMul with
-   * transposeB runs about ten times slower than on a pre-transposed operand.
+   * [dim × numCandidates]: transposed once here, not per block: a matMul with transposeB
+   * transposes its operand on every call (on wasm, compute/wasm-kernels.ts makes it explicit).
    */
   private candidatesT: tf.Tensor2D | null;
 

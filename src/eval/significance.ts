@@ -23,6 +23,7 @@
  * console.log(`Δ ${t.difference.toFixed(3)} [${t.ci[0].toFixed(3)}, ${t.ci[1].toFixed(3)}], p = ${t.pValue.toFixed(3)}`);
  */
 import type { PerQueryResult } from "./result.js";
+import { quantileSorted } from "./stats.js";
 import { mulberry32, randomInt } from "../util/random.js";
 
 /** The per-query columns a test can compare. */
@@ -131,16 +132,8 @@ export function pairedTest(sample: PairedSample, options: PairedTestOptions = {}
   }
   boot.sort();
   const tail = (1 - confidence) / 2;
-  const ci = [quantile(boot, tail), quantile(boot, 1 - tail)] as const;
+  const ci = [quantileSorted(boot, tail), quantileSorted(boot, 1 - tail)] as const;
   return { n, meanA, meanB, difference: observed, pValue, ci, confidence, rounds, significant: pValue < alpha };
-}
-
-/** Linear interpolation between order statistics of sorted `xs` (numpy's default). */
-function quantile(xs: Float64Array, q: number): number {
-  const pos = q * (xs.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, xs.length - 1);
-  return xs[lo] + (pos - lo) * (xs[hi] - xs[lo]);
 }
 
 /**

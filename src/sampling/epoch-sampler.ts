@@ -5,7 +5,7 @@
  * building the skipped batches (index arrays, no text) and nothing else.
  */
 import { assertNoProblem, batchSizeProblem, seedProblem, type SamplerName } from "./options.js";
-import type { Batch, BatchSampler, SamplerOptions, SamplerState } from "./sampler.js";
+import type { Batch, BatchSampler, SamplerOptions, SamplerState } from "./types.js";
 import type { TrainingPools } from "./pools.js";
 
 export abstract class EpochSampler implements BatchSampler {

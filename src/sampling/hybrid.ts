@@ -15,7 +15,7 @@ import { mulberry32 } from "../util/random.js";
 import { EpochSampler } from "./epoch-sampler.js";
 import { alphaProblem, assertNoProblem } from "./options.js";
 import type { TrainingPools } from "./pools.js";
-import type { Batch, SamplerOptions } from "./sampler.js";
+import type { Batch, SamplerOptions } from "./types.js";
 import { deriveSeed } from "./seed.js";
 import { MonolingualSampler } from "./x-x.js";
 import { CrossLingualSampler } from "./x-y.js";

@@ -1,70 +1,17 @@
 /**
- * What every sampler is, and the factory from a sampler's name to its class. A sampler hands
+ * The factory from a sampler's name to its class (the interfaces are in types.ts). A sampler hands
  * out batches of record indices for the training loop to encode; it never sees text or tensors.
  */
 import { CrossLingualSampler } from "./x-y.js";
 import { HybridSampler } from "./hybrid.js";
 import { MonolingualSampler } from "./x-x.js";
-import { assertNoProblem, samplerNameProblem, type Alpha, type SamplerName } from "./options.js";
+import { assertNoProblem, samplerNameProblem, type SamplerName } from "./options.js";
 import type { TrainingPools } from "./pools.js";
+import type { BatchSampler, SamplerOptions } from "./types.js";
 
 export { SAMPLER_NAMES, isSamplerName, type Alpha, type SamplerName } from "./options.js";
-
-/**
- * One training pair: encode `records[query].query` and `records[passage].positive`. A
- * monolingual pair uses one record for both; a cross-lingual one two records of its group.
- */
-export interface BatchPair {
-  readonly group: string;
-  readonly queryLang: string;
-  readonly passageLang: string;
-  readonly query: number;
-  readonly passage: number;
-}
-
-/** No two pairs of a batch share a group: a translation of a positive must not be an in-batch negative. */
-export interface Batch {
-  readonly kind: "mono" | "cross";
-  readonly pairs: readonly BatchPair[];
-}
-
-/** Where a sampler stands: the next batch it hands out is batch `batch` of epoch `epoch`. */
-export interface SamplerState {
-  readonly sampler: SamplerName;
-  readonly seed: number;
-  readonly epoch: number;
-  readonly batch: number;
-}
-
-/**
- * Iterating hands out the rest of the current epoch, from `state().batch` on; after its last
- * batch the sampler stands at the start of the next epoch, so the next loop over it runs that
- * epoch. One loop at a time: loops share the position.
- */
-export interface BatchSampler extends Iterable<Batch> {
-  readonly name: SamplerName;
-  /** Batches per epoch. */
-  readonly length: number;
-  /** Moves to the start of `epoch`; its batches depend on (seed, epoch) only. */
-  setEpoch(epoch: number): void;
-  state(): SamplerState;
-  /** Moves to where `state()` stood: iterating then yields exactly what an uninterrupted run would have. */
-  restore(state: SamplerState): void;
-}
-
-/**
- * @example
- * const sampler = createSampler("hybrid", buildPools(records), { batchSize: 100, seed: 1, alpha: 0.5 });
- * for (const batch of sampler) train(batch);
- */
-export interface SamplerOptions {
-  /** Pairs per batch, ≥ 2. */
-  readonly batchSize: number;
-  /** Any safe integer. */
-  readonly seed: number;
-  /** Hybrid only: the probability of a monolingual batch, or "by-size"; 0.5 by default (the paper's best). */
-  readonly alpha?: Alpha;
-}
+// The factory's users get the interfaces with it; the samplers themselves import types.ts.
+export type { Batch, BatchPair, BatchSampler, SamplerOptions, SamplerState } from "./types.js";
 
 /** Every sampler's class takes (pools, options). */
 export type SamplerClass = new (pools: TrainingPools, options: SamplerOptions) => BatchSampler;

@@ -18,7 +18,7 @@ import { mulberry32, randomInt } from "../util/random.js";
 import { EpochSampler } from "./epoch-sampler.js";
 import { ShuffledPasses } from "./passes.js";
 import { distinctClusters, type TrainingPools } from "./pools.js";
-import type { Batch, SamplerOptions } from "./sampler.js";
+import type { Batch, SamplerOptions } from "./types.js";
 import { deriveSeed } from "./seed.js";
 
 export class MonolingualSampler extends EpochSampler {

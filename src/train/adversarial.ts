@@ -19,7 +19,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataError } from "../data/errors.js";
 import { ADVERSARY_STATE_NAME, readAdversaryState, writeAdversaryState } from "../run-files/adversary-state.js";
-import type { Batch } from "../sampling/sampler.js";
+import type { Batch } from "../sampling/types.js";
 import type { AdversarialSection } from "./config.js";
 import type { EmbeddingLoss, StepGradients } from "./grad-cache.js";
 import { AdamW, type MomentState } from "./optimizer.js";

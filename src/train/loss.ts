@@ -95,7 +95,6 @@ export function infoNceLoss(
     const q = normalizeRows(queries); // [b, d]
     const candidates = negatives === undefined ? passages : tf.concat([passages, negatives], 0); // [b+m, d]
     const c = normalizeRows(candidates);
-    // An explicit transpose: wasm's matMul with transposeB is about ten times slower.
     const logits: tf.Tensor2D = tf.matMul(q, tf.transpose(c)).mul(scale); // [b, b+m]
     const forward = diagonalCrossEntropy(logits);
     if (!symmetric) return forward;

@@ -4,7 +4,7 @@
  */
 import type { TextInput } from "../model/inputs.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import type { Batch, BatchSampler } from "../sampling/sampler.js";
+import type { Batch, BatchSampler } from "../sampling/types.js";
 import type { TrainingRecord } from "../train-data/format.js";
 import type { RunConfig } from "./config.js";
 import type { EncodedPairs } from "./validation.js";

@@ -26,3 +26,12 @@ export async function readRunRecords(config: Pick<RunConfig, "data">): Promise<R
   const split = validationFraction > 0 ? splitByArticle(all, { validationFraction, seed: splitSeed }) : { train: all, validation: [] };
   return { all, train: split.train, validation: split.validation };
 }
+
+/**
+ * The records a run with `config` trains on, as the trainer reads them: its training source
+ * (a JSONL file or a converted benchmark), minus the validation split held out by article.
+ * These are what its sampler's batches index.
+ */
+export async function runTrainingRecords(config: RunConfig): Promise<TrainingRecord[]> {
+  return (await readRunRecords(config)).train;
+}

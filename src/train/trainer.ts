@@ -14,7 +14,7 @@ import { loadDataset } from "../data/lareqa.js";
 import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
-import { HubError } from "../model/hub.js";
+import { HubError } from "../model/hub/index.js";
 import { loadModel } from "../model/load.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { TrainStatus } from "../run-files/results.js";

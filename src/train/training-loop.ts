@@ -21,7 +21,7 @@ import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
 import { currentProvenance, type Provenance } from "../run-files/run-config.js";
 import { EMPTY_INTERVAL, readTrainerProgress, TRAINER_STATE_NAME, type TrainerProgress } from "../run-files/trainer-state.js";
-import type { Batch, BatchSampler } from "../sampling/sampler.js";
+import type { Batch, BatchSampler } from "../sampling/types.js";
 import type { TrainingRecord } from "../train-data/format.js";
 import { progressBar, type Progress } from "../util/progress.js";
 import { LanguageAdversary } from "./adversarial.js";

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import {
+  BATCH_MAT_MUL_ARG_TYPES,
   WASM_KERNEL_ADDITIONS,
   WASM_KERNEL_OVERRIDES,
   installWasmKernels,
   uninstallWasmKernels,
   wasmKernelsInstalled,
 } from "../../src/compute/wasm-kernels.js";
+import { packageRoot } from "../../src/paths.js";
 import { mulberry32 } from "../../src/util/random.js";
 
 /** Uniform values in [-1, 1), seeded: products of up to 64 terms stay near 1 in size. */
@@ -181,5 +186,82 @@ describe("wasm kernels", () => {
     assert.deepEqual(installWasmKernels(), [...WASM_KERNEL_OVERRIDES, ...WASM_KERNEL_ADDITIONS]);
     assert.deepEqual(wasmKernelsInstalled(), { overrides: true, additions: true });
     assert.notEqual(tf.getKernel("UnsortedSegmentSum", "wasm"), undefined);
+  });
+});
+
+/**
+ * What compute/wasm-kernels.ts relies on inside tfjs-backend-wasm, which is not public API. Each
+ * check says what changed, so a tfjs upgrade fails here, not as wrong numbers or a heap crash.
+ */
+describe("tfjs-backend-wasm internals the overrides rely on", () => {
+  const require = createRequire(join(packageRoot(), "package.json"));
+  const PATCHED = ["@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm"];
+
+  function installedVersion(name: string): string {
+    const manifest = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version: string };
+    return manifest.version;
+  }
+
+  before(async () => {
+    assert.equal(await initBackend("wasm", () => {}), "wasm");
+  });
+
+  test("package.json pins the exact tfjs versions, and they are the ones installed", () => {
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+      optionalDependencies: Record<string, string>;
+    };
+    const pinned = { ...manifest.optionalDependencies, ...manifest.dependencies };
+    const tfjsDeps = Object.entries(pinned).filter(([name]) => name.startsWith("@tensorflow/"));
+    assert.ok(tfjsDeps.length >= 2, "package.json lists no @tensorflow/* dependencies");
+    for (const [name, range] of tfjsDeps) {
+      assert.match(range, /^\d+\.\d+\.\d+$/, `package.json allows ${name}@${range}: wasm-kernels.ts patches tfjs internals, pin an exact version`);
+    }
+    const want = pinned["@tensorflow/tfjs-backend-wasm"];
+    for (const name of PATCHED) {
+      assert.equal(installedVersion(name), want, `${name} ${installedVersion(name)} is installed, wasm-kernels.ts was checked against ${want}: run npm ci`);
+    }
+  });
+
+  test("the BatchMatMul cwrap signature is the one tfjs-backend-wasm itself uses", () => {
+    const kernel = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist", "kernels", "BatchMatMul.js");
+    const source = readFileSync(kernel, "utf8");
+    const call = /cwrap\(\s*BatchMatMul\s*,\s*null[^,]*,\s*\[([^\]]*)\]/.exec(source);
+    assert.ok(call !== null, `${kernel} no longer cwraps BatchMatMul: re-read it against wasm-kernels.ts`);
+    const theirs = [...call[1].matchAll(/'(\w+)'/g)].map((m) => m[1]);
+    assert.deepEqual(theirs, [...BATCH_MAT_MUL_ARG_TYPES], `tfjs's BatchMatMul argument types changed (${kernel})`);
+    const wasm = (tf.backend() as unknown as { wasm: { asm?: Record<string, unknown> } }).wasm;
+    const entry = wasm.asm?.["BatchMatMul"];
+    assert.equal(typeof entry, "function", "the wasm module exports no BatchMatMul (wasm.asm.BatchMatMul)");
+    assert.equal((entry as (...args: unknown[]) => void).length, BATCH_MAT_MUL_ARG_TYPES.length, "the C++ BatchMatMul takes another number of arguments");
+  });
+
+  test("the backend's dataIdMap, registerTensor, heap views and output allocation have the shape the overrides use", () => {
+    const backend = tf.backend() as unknown as Record<string, unknown> & {
+      dataIdMap?: { get?: (id: tf.DataId) => unknown };
+      wasm?: { tfjs?: Record<string, unknown>; cwrap?: unknown };
+    };
+    for (const method of ["makeOutput", "incRef", "disposeData", "typedArrayFromHeap"]) {
+      assert.equal(typeof backend[method], "function", `the wasm backend has no ${method}() method`);
+    }
+    assert.equal(typeof backend.wasm?.cwrap, "function", "the wasm backend's module has no cwrap");
+    for (const method of ["registerTensor", "disposeData"]) {
+      assert.equal(typeof backend.wasm?.tfjs?.[method], "function", `backend.wasm.tfjs has no ${method}()`);
+    }
+    assert.equal(typeof backend.dataIdMap?.get, "function", "the wasm backend has no dataIdMap.get()");
+    const t = tf.tensor1d([1.5, -2, 3.25]);
+    try {
+      const data = backend.dataIdMap!.get!(t.dataId) as { id?: unknown; memoryOffset?: unknown } | undefined;
+      assert.equal(typeof data?.id, "number", "dataIdMap entries have no numeric id");
+      assert.equal(typeof data?.memoryOffset, "number", "dataIdMap entries have no numeric memoryOffset");
+      // memoryOffset is a byte offset into the wasm heap, where the float32 values lie.
+      const heap = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+      const at = (data!.memoryOffset as number) / 4;
+      assert.deepEqual([...heap.subarray(at, at + 3)], [1.5, -2, 3.25], "memoryOffset does not point at the tensor's values");
+      const view = (backend.typedArrayFromHeap as (info: tf.TensorInfo) => Float32Array).call(backend, t);
+      assert.deepEqual([...view], [1.5, -2, 3.25], "typedArrayFromHeap does not return the tensor's values");
+    } finally {
+      t.dispose();
+    }
   });
 });

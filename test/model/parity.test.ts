@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
 import { IN_CI, referencePython, runReference } from "./python-reference.js";
@@ -49,7 +50,7 @@ for (const model of ["tiny-xlmr", "tiny-bert"]) {
     const expected = JSON.parse(await readFile(join(dir, "expected.json"), "utf8")) as { reference: string; cases: Case[] };
     const py = referencePython();
     if ("python" in py) {
-      const live = runReference<{ reference: string; cases: Pick<Case, "last_hidden_state" | "embedding">[] }>(py.python, {
+      const live = runReference<{ reference: string; cases: Pick<Case, "last_hidden_state" | "pooled" | "dense" | "embedding">[] }>(py.python, {
         mode: "features",
         model_dir: dir,
         cases: expected.cases.map((c) => ({ input_ids: c.input_ids, attention_mask: c.attention_mask, token_type_ids: c.token_type_ids })),
@@ -63,7 +64,7 @@ for (const model of ["tiny-xlmr", "tiny-bert"]) {
     }
 
     for (const c of expected.cases) {
-      test(`${c.name}: token ids, hidden states, pooled and final embeddings match ${expected.reference} (≤ ${TOLERANCE})`, async () => {
+      test(`${c.name}: token ids, hidden states, pooled, dense and final embeddings match ${expected.reference} (≤ ${TOLERANCE})`, async () => {
         const st = await loadSentenceEncoder(dir);
         try {
           const inputs = c.texts.map((text, i) => ({ text, context: c.text_pairs?.[i] }));
@@ -79,10 +80,22 @@ for (const model of ["tiny-xlmr", "tiny-bert"]) {
           hidden.dispose();
           assert.ok(hiddenDiff <= TOLERANCE, `last hidden state max abs diff ${hiddenDiff}`);
 
-          const emb = st.forward(batch);
-          const embDiff = maxAbsDiff(emb.dataSync(), c.embedding.flat());
-          emb.dispose();
+          const stages = st.forwardStages(batch);
+          const pooledDiff = maxAbsDiff(stages.pooled.dataSync(), c.pooled.flat());
+          const denseOut = stages.dense?.dataSync();
+          const embOut = stages.embedding.dataSync();
+          const embDiff = maxAbsDiff(embOut, c.embedding.flat());
+          tf.dispose([stages.pooled, stages.dense, stages.embedding]);
+          assert.ok(pooledDiff <= TOLERANCE, `pooled max abs diff ${pooledDiff}`);
+          assert.equal(denseOut !== undefined, c.dense !== null, `a Dense module ${c.dense === null ? "the reference lacks" : "is missing"}`);
+          if (denseOut !== undefined && c.dense !== null) {
+            const denseDiff = maxAbsDiff(denseOut, c.dense.flat());
+            assert.ok(denseDiff <= TOLERANCE, `dense max abs diff ${denseDiff}`);
+          }
           assert.ok(embDiff <= TOLERANCE, `embedding max abs diff ${embDiff}`);
+          const emb = st.forward(batch);
+          assert.deepEqual(emb.dataSync(), embOut, "forward() returns forwardStages().embedding");
+          emb.dispose();
 
           const viaEmbed = await st.embed(inputs, { maxLength: c.max_length, batchSize: 4 });
           assert.ok(maxAbsDiff(viaEmbed, c.embedding.flat()) <= TOLERANCE, "embed() reorders batches back to input order");

@@ -1,24 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { uniformityTest } from "../../src/eval/stats.js";
 import {
   auditBatches,
-  chiSquareSurvival,
-  drawBatches,
   exampleBatchRows,
   languageMix,
   languageMixFigure,
   monoShare,
   monoShareFigure,
-  naiveBatches,
   negativeMix,
-  runTrainingRecords,
   uniformityRows,
-  uniformityTest,
-  wilsonInterval,
 } from "../../src/report/sampling-figures.js";
-import { buildPools } from "../../src/sampling/pools.js";
-import { createSampler, type Batch } from "../../src/sampling/sampler.js";
-import { resolveRunConfig } from "../../src/train/config.js";
+import { drawBatches } from "../../src/sampling/draw.js";
+import { naiveBatches } from "../../src/sampling/naive.js";
+import { createSampler } from "../../src/sampling/sampler.js";
+import type { Batch } from "../../src/sampling/types.js";
 import type { TrainingRecord } from "../../src/train-data/format.js";
 import { mlqaPools } from "../sampling/helpers.js";
 
@@ -29,44 +25,6 @@ const close = (actual: number, expected: number, tolerance: number, what = "") =
 function record(group: string, lang: string, positive = `${group} ${lang}.`): TrainingRecord {
   return { group, lang, query: `${group} ${lang}?`, positive };
 }
-
-describe("drawBatches", () => {
-  test("runs into the next epoch after the last batch of one, and matches iterating epoch by epoch", async () => {
-    const pools = await mlqaPools();
-    const options = { batchSize: 32, seed: 3 };
-    const sampler = createSampler("x-x", pools, options);
-    const batches = drawBatches(sampler, sampler.length + 5);
-    assert.equal(batches.length, sampler.length + 5);
-    const reference = createSampler("x-x", pools, options);
-    reference.setEpoch(0);
-    assert.deepEqual(batches.slice(0, sampler.length), [...reference]);
-    reference.setEpoch(1);
-    assert.deepEqual(batches.slice(sampler.length), [...reference].slice(0, 5));
-  });
-
-  test("0 batches is an empty list; a negative count throws", async () => {
-    const sampler = createSampler("x-y", await mlqaPools(), { batchSize: 32, seed: 1 });
-    assert.deepEqual(drawBatches(sampler, 0), []);
-    assert.throws(() => drawBatches(sampler, -1), /count must be an integer ≥ 0, got -1/);
-    const empty = { ...sampler, name: "x-y" as const, length: 0, setEpoch: () => {}, [Symbol.iterator]: function* () {} };
-    assert.throws(() => drawBatches(empty, 1), /the x-y sampler has 0 batches per epoch/);
-  });
-});
-
-describe("runTrainingRecords", () => {
-  test("MLQA-R minus the validation split: no group on both sides, and the split follows data.splitSeed", async () => {
-    const config = (splitSeed: number, validationFraction = 0.1) =>
-      resolveRunConfig({ data: { train: { dataset: "mlqa-r" }, validationFraction, splitSeed }, eval: null }, "test.json");
-    const all = await runTrainingRecords(config(0, 0));
-    assert.equal(all.length, 4199);
-    const train = await runTrainingRecords(config(0));
-    assert.ok(train.length < all.length && train.length > 0.85 * all.length, String(train.length));
-    const trainGroups = new Set(train.map((r) => r.group));
-    const heldOut = all.filter((r) => !trainGroups.has(r.group));
-    assert.equal(train.length + heldOut.length, all.length, "a group has records on both sides");
-    assert.notDeepEqual((await runTrainingRecords(config(1))).map((r) => r.group), train.map((r) => r.group));
-  });
-});
 
 describe("exampleBatchRows", () => {
   test("languages, group ids and texts come from the pair's own records, cut to the limits", () => {
@@ -154,26 +112,7 @@ describe("negativeMix", () => {
   });
 });
 
-describe("wilsonInterval and monoShare", () => {
-  test("matches scipy's binomtest(...).proportion_ci(method='wilson')", () => {
-    const cases: [number, number, number, number][] = [
-      [200, 400, 0.451234504169709, 0.548765495830291],
-      [0, 400, 0, 0.009512294334296508],
-      [37, 100, 0.28182360534324535, 0.4677947041905709],
-    ];
-    for (const [k, n, low, high] of cases) {
-      const [l, h] = wilsonInterval(k, n);
-      close(l, low, 1e-12, `low ${k}/${n}`);
-      close(h, high, 1e-12, `high ${k}/${n}`);
-    }
-    const [low, high] = wilsonInterval(400, 400);
-    close(low, 1 - 0.009512294334296508, 1e-12, "low 400/400");
-    assert.equal(high, 1, "the upper end at n successes is exactly 1, so α = 1 lies inside");
-    assert.equal(wilsonInterval(0, 7)[0], 0);
-    assert.throws(() => wilsonInterval(5, 4), /successes must be an integer in \[0, 4\], got 5/);
-    assert.throws(() => wilsonInterval(0, 0), /n must be a positive integer/);
-  });
-
+describe("monoShare", () => {
   test("the hybrid sampler's monolingual share on MLQA-R: exact at α = 0 and 1, near α between", async () => {
     const pools = await mlqaPools();
     const rowAt = (alpha: number) => monoShare(alpha, drawBatches(createSampler("hybrid", pools, { batchSize: 32, seed: 5, alpha }), 400));
@@ -191,7 +130,7 @@ describe("wilsonInterval and monoShare", () => {
   });
 });
 
-describe("auditBatches and naiveBatches", () => {
+describe("auditBatches", () => {
   test("counts pairs whose group repeats and pairs whose positive sentence repeats (after normalisation)", () => {
     const records = [
       record("a", "en", "Paris is the capital."),
@@ -227,74 +166,15 @@ describe("auditBatches and naiveBatches", () => {
     assert.ok(naive.batchesRepeatingGroup > 100, JSON.stringify(naive));
   });
 
-  test("naive batches: full size, distinct pairs, x-x in one language, hybrid mixing both kinds", async () => {
-    const pools = await mlqaPools();
-    for (const name of ["x-x", "x-y", "hybrid"] as const) {
-      const batches = naiveBatches(pools, name, 200, { batchSize: 32, seed: 7 });
-      assert.equal(batches.length, 200);
-      for (const b of batches) {
-        assert.equal(b.pairs.length, 32);
-        assert.equal(new Set(b.pairs.map((p) => `${p.query}:${p.passage}`)).size, 32, "a pair drawn twice");
-        for (const p of b.pairs) {
-          assert.deepEqual([pools.records[p.query].group, pools.records[p.passage].group], [p.group, p.group]);
-          assert.equal(p.queryLang === p.passageLang, b.kind === "mono");
-        }
-        if (b.kind === "mono") assert.equal(new Set(b.pairs.map((p) => p.queryLang)).size, 1);
-      }
-      const kinds = new Set(batches.map((b) => b.kind));
-      assert.deepEqual([...kinds].sort(), name === "x-x" ? ["mono"] : name === "x-y" ? ["cross"] : ["cross", "mono"]);
-    }
-    assert.deepEqual(naiveBatches(pools, "x-y", 3, { batchSize: 4, seed: 9 }), naiveBatches(pools, "x-y", 3, { batchSize: 4, seed: 9 }));
-  });
-
-  test("a naive batch is a uniform draw: every unordered pair of records equally likely", () => {
-    const pools = buildPools(["a", "b", "c", "d"].map((g) => record(g, "en")));
-    const counts = new Map<string, number>();
-    for (const b of naiveBatches(pools, "x-x", 6000, { batchSize: 2, seed: 3 })) {
-      const key = b.pairs.map((p) => p.group).sort().join("");
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    assert.equal(counts.size, 6);
-    // χ² with 5 degrees of freedom: 20.52 is its 99.9% quantile.
-    assert.ok(uniformityTest([...counts].flatMap(([k, n]) => Array<string>(n).fill(k)), [...counts.keys()]).chi2 < 20.52, JSON.stringify([...counts]));
-  });
-
-  test("naive x-x repeats a positive when two groups share one, which the real sampler keeps apart", () => {
-    // Groups a and b answer with the same sentence; a batch of 2 from 2 English records must hold both.
-    const pools = buildPools([record("a", "en", "Same."), record("b", "en", "Same."), record("c", "en")]);
-    const naive = auditBatches(naiveBatches(pools, "x-x", 20, { batchSize: 3, seed: 1 }), pools.records);
-    assert.equal(naive.batchesSharingPositive, 20);
-    assert.throws(() => createSampler("x-x", pools, { batchSize: 3, seed: 1 }), /x-x needs a language with groups in at least batchSize = 3 clusters/);
-  });
 });
 
-describe("uniformityTest and chiSquareSurvival", () => {
-  test("survival function matches scipy.stats.chi2.sf", () => {
-    const cases: [number, number, number][] = [
-      [1, 3, 0.8012519569012009],
-      [12.591587243743977, 6, 0.05],
-      [3.841458820694124, 1, 0.05],
-      [30, 11, 0.0015845952573066058],
-      [0.5, 7, 0.9994464813904249],
-    ];
-    for (const [x, df, p] of cases) close(chiSquareSurvival(x, df), p, 1e-10, `sf(${x}, ${df})`);
-    close(chiSquareSurvival(100, 6) / 2.509303552201055e-19, 1, 1e-9, "sf(100, 6) relative");
-    for (const x of [0.3, 2, 7.5]) close(chiSquareSurvival(x, 2), Math.exp(-x / 2), 1e-12, `sf(${x}, 2)`);
-    assert.equal(chiSquareSurvival(0, 4), 1);
-  });
-
-  test("statistic, degrees of freedom and rows on a hand-made draw", () => {
+describe("uniformity of the x-x language draw", () => {
+  test("uniformityRows: a row per category with its deviation in standard deviations", () => {
     const t = uniformityTest(["en", "en", "en", "de"], ["de", "en", "zh"]);
-    assert.deepEqual(t.counts, { de: 1, en: 3, zh: 0 });
-    // expected 4/3 each: ((1−4/3)² + (3−4/3)² + (4/3)²) / (4/3) = 3.5
-    close(t.chi2, 3.5, 1e-12);
-    assert.equal(t.df, 2);
-    close(t.pValue, Math.exp(-1.75), 1e-12);
     const rows = uniformityRows(t);
     assert.deepEqual(rows.map((r) => [r.category, r.count]), [["de", 1], ["en", 3], ["zh", 0]]);
     // n = 4, p = 1/3: sd = √(4 · 1/3 · 2/3)
     close(rows[1].deviation, (3 - 4 / 3) / Math.sqrt(8 / 9), 1e-12);
-    assert.throws(() => uniformityTest(["fr"], ["de", "en"]), /draw 'fr' is not one of de, en/);
   });
 
   test("the x-x sampler's language draw on MLQA-R is not far from uniform", async () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { buildPools, type TrainingPools } from "../../src/sampling/pools.js";
-import type { Batch, BatchSampler } from "../../src/sampling/sampler.js";
+import type { Batch, BatchSampler } from "../../src/sampling/types.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 
 let cached: Promise<TrainingPools> | undefined;

@@ -1,36 +1,63 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { bySizeAlpha, HybridSampler } from "../../src/sampling/hybrid.js";
+import { HybridSampler } from "../../src/sampling/hybrid.js";
 import { buildPools } from "../../src/sampling/pools.js";
+import type { Batch } from "../../src/sampling/types.js";
 import { MonolingualSampler } from "../../src/sampling/x-x.js";
 import { CrossLingualSampler } from "../../src/sampling/x-y.js";
 import { assertBatchInvariants, mlqaPools, take } from "./helpers.js";
 
+/** What a batch is, read from its pairs rather than its `kind` label: one language throughout, or every pair crossing two. */
+function contentKind(batch: Batch): "mono" | "cross" | "mixed" {
+  const languages = new Set(batch.pairs.flatMap((p) => [p.queryLang, p.passageLang]));
+  if (languages.size === 1) return "mono";
+  if (batch.pairs.every((p) => p.queryLang !== p.passageLang)) return "cross";
+  return "mixed";
+}
+
+/** |observed − n·p| within `z` standard deviations of a binomial(n, p) count. */
+function assertBinomial(observed: number, n: number, p: number, what: string, z = 3): void {
+  const sd = Math.sqrt(n * p * (1 - p));
+  assert.ok(Math.abs(observed - n * p) <= z * sd, `${what}: ${observed} of ${n}, expected ${(n * p).toFixed(1)} ± ${(z * sd).toFixed(1)}`);
+}
+
 describe("hybrid sampler on MLQA-R", () => {
   for (const alpha of [0.5, 0.3, 0.8]) {
-    test(`alpha ${alpha}: the share of monolingual batches over 2,000 is within 3 standard errors`, async () => {
+    test(`alpha ${alpha}: over 2,000 batches the one-language ones are a binomial(α) share, each language among them, the rest all cross`, async () => {
       const pools = await mlqaPools();
       const n = 2000;
       const batches = take(new HybridSampler(pools, { batchSize: 100, seed: 11, alpha }), n);
-      for (const batch of batches) assertBatchInvariants(pools, batch, 100);
-      const share = batches.filter((b) => b.kind === "mono").length / n;
-      const se = Math.sqrt((alpha * (1 - alpha)) / n);
-      assert.ok(Math.abs(share - alpha) < 3 * se, `mono share ${share}, alpha ${alpha}, se ${se.toFixed(4)}`);
+      for (const batch of batches) {
+        assertBatchInvariants(pools, batch, 100);
+        assert.equal(contentKind(batch), batch.kind, "a batch's pairs do not match its kind");
+      }
+      const mono = batches.filter((b) => contentKind(b) === "mono");
+      assertBinomial(mono.length, n, alpha, "one-language batches");
+      assert.deepEqual(new Set(mono.map((b) => b.pairs[0].queryLang)), new Set(pools.languages), "languages of the X-X batches");
+      const cross = batches.filter((b) => contentKind(b) === "cross");
+      assert.equal(mono.length + cross.length, n);
+      assert.ok(cross.every((b) => new Set(b.pairs.flatMap((p) => [p.queryLang, p.passageLang])).size >= 3), "an X-Y batch with pairs between only two languages");
     });
   }
 
-  test('"by-size": alpha = |mono| / (|mono| + |cross|) = 4199 / 15747, and the batches follow it', async () => {
+  test('"by-size": one epoch holds about an x-x epoch of one-language batches and an x-y epoch of crossing ones', async () => {
     const pools = await mlqaPools();
-    const sampler = new HybridSampler(pools, { batchSize: 100, seed: 5, alpha: "by-size" });
-    assert.equal(sampler.alpha, 4199 / (4199 + 11548));
-    assert.equal(bySizeAlpha(pools), pools.monoPairs / (pools.monoPairs + pools.crossPairs));
-    const n = 2000;
-    const share = take(sampler, n).filter((b) => b.kind === "mono").length / n;
-    assert.ok(Math.abs(share - sampler.alpha) < 3 * Math.sqrt((sampler.alpha * (1 - sampler.alpha)) / n), String(share));
+    const options = { batchSize: 20, seed: 5 };
+    const hybrid = new HybridSampler(pools, { ...options, alpha: "by-size" });
+    const batches = [...hybrid];
+    const xx = new MonolingualSampler(pools, options).length;
+    const xy = new CrossLingualSampler(pools, options).length;
+    const mono = batches.filter((b) => contentKind(b) === "mono").length;
+    assertBinomial(mono, batches.length, xx / (xx + xy), "one-language batches in a by-size epoch");
+    assert.equal(batches.length - mono, batches.filter((b) => contentKind(b) === "cross").length);
   });
 
-  test("length: floor((|mono| + |cross|) / batchSize)", async () => {
-    assert.equal(new HybridSampler(await mlqaPools(), { batchSize: 100, seed: 1 }).length, Math.floor(15747 / 100));
+  test("an epoch holds as many pairs as the x-x and x-y epochs together", async () => {
+    const pools = await mlqaPools();
+    const options = { batchSize: 100, seed: 1 };
+    const epoch = [...new HybridSampler(pools, { ...options, alpha: 0.5 })];
+    const parts = new MonolingualSampler(pools, options).length + new CrossLingualSampler(pools, options).length;
+    assert.ok(epoch.length === parts || epoch.length === parts + 1, `${epoch.length} batches, x-x + x-y: ${parts}`);
   });
 
   test("it is built from the x-x and x-y samplers: its batches of each kind are theirs, in order", async () => {

@@ -11,7 +11,7 @@ import { initBackend } from "../../src/compute/backend.js";
 import { DataError } from "../../src/data/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
-import type { Batch } from "../../src/sampling/sampler.js";
+import type { Batch } from "../../src/sampling/types.js";
 import { ADVERSARY_STATE_NAME, lambdaAt, LanguageAdversary, reverseGradient } from "../../src/train/adversarial.js";
 import { DEFAULT_ADVERSARIAL, DEFAULT_RUN_CONFIG, resolveRunConfig, runConfigToJson, type RunConfig } from "../../src/train/config.js";
 import { ALIGNMENT_NAME } from "../../src/run-files/alignment.js";

@@ -49,10 +49,41 @@ function randomMatrix(rand: () => number, rows: number, cols: number): tf.Tensor
   return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => randomNormal(rand)), [rows, cols]);
 }
 
-test("the hand-worked constants are the ones in the comment", () => {
-  assertClose(FORWARD, 0.3881488599, 1e-10);
-  assertClose(FORWARD_NEG, 0.4425260751, 1e-10);
-  assertClose(BACKWARD, 0.5199716317, 1e-10);
+/**
+ * InfoNCE written out plainly in float64 on arrays, independently of tfjs: cosine logits times
+ * `scale`, cross-entropy with the diagonal as target, mean over rows; `symmetric` averages in
+ * the passage→query direction over the in-batch block.
+ */
+function referenceInfoNce(q: number[][], p: number[][], scale: number, n: number[][] = [], symmetric = false): number {
+  const unit = (v: number[]) => {
+    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    return v.map((x) => x / norm);
+  };
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+  const crossEntropy = (rows: number[][]) =>
+    rows.reduce((sum, row, i) => {
+      const max = Math.max(...row);
+      return sum + max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0)) - row[i];
+    }, 0) / rows.length;
+  const [uq, up, un] = [q.map(unit), p.map(unit), n.map(unit)];
+  const forward = crossEntropy(uq.map((qi) => [...up, ...un].map((c) => scale * dot(qi, c))));
+  if (!symmetric) return forward;
+  const backward = crossEntropy(up.map((pj) => uq.map((qi) => scale * dot(qi, pj))));
+  return (forward + backward) / 2;
+}
+
+function randomRows(rand: () => number, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => randomNormal(rand)));
+}
+
+test("the hand-worked values in the comment agree with a plain float64 InfoNCE", () => {
+  assertClose(referenceInfoNce(Q, P, 2), 0.3881488599, 1e-10);
+  assertClose(referenceInfoNce(Q, P, 2, N), 0.4425260751, 1e-10);
+  assertClose(referenceInfoNce(Q, P, 2, [], true), 0.4540602458, 1e-10);
+  assertClose(referenceInfoNce(Q, P, 2, N, true), 0.4812488534, 1e-10);
+  assertClose(FORWARD, referenceInfoNce(Q, P, 2), 1e-12);
+  assertClose(FORWARD_NEG, referenceInfoNce(Q, P, 2, N), 1e-12);
+  assertClose((FORWARD + BACKWARD) / 2, referenceInfoNce(Q, P, 2, [], true), 1e-12);
 });
 
 test("InfoNceLoss rejects bad options, naming the value and the allowed range", () => {
@@ -86,6 +117,28 @@ for (const backend of ["cpu", "wasm"] as const) {
         assertClose(value(() => new InfoNceLoss({ scale: 2, symmetric: true }).compute(q, p, n)), (FORWARD_NEG + BACKWARD) / 2);
       } finally {
         tf.dispose([q, p, n]);
+      }
+    });
+
+    test("matches the float64 reference on random batches (in-batch, hard negatives, symmetric, scales 1 to 50)", () => {
+      const rand = mulberry32(23);
+      for (const [b, m, d, scale, symmetric] of [
+        [1, 0, 4, 20, false],
+        [8, 0, 16, 20, true],
+        [6, 12, 32, 50, false],
+        [5, 3, 7, 1, true],
+      ] as const) {
+        const [qs, ps, ns] = [randomRows(rand, b, d), randomRows(rand, b, d), randomRows(rand, m, d)];
+        const [q, p] = [tf.tensor2d(qs), tf.tensor2d(ps)];
+        const n = m > 0 ? tf.tensor2d(ns) : undefined;
+        try {
+          const want = referenceInfoNce(qs, ps, scale, ns, symmetric);
+          const got = value(() => new InfoNceLoss({ scale, symmetric }).compute(q, p, n));
+          // float32 logits of size up to 50: a relative error of a few 1e-7 per logit.
+          assertClose(got, want, 1e-4 * Math.max(1, want));
+        } finally {
+          tf.dispose([q, p, ...(n ? [n] : [])]);
+        }
       }
     });
 
