@@ -3,7 +3,7 @@
  * here may use top-level await, because tslab loads this module with require().
  */
 export * from "./data/types.js";
-export { DataError } from "./data/errors.js";
+export { DataError } from "./util/errors.js";
 export { DATASET_LANGUAGES, isDatasetName, lareqaRoot, loadDataset, type LoadOptions } from "./data/lareqa.js";
 export { datasetStats, type LanguageStats } from "./data/stats.js";
 export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.js";

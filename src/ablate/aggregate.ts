@@ -6,7 +6,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { metricsPath, resultsPath } from "../run-files/paths.js";
 import { readMetricsFile } from "../run-files/metrics.js";
 import { readResultsFile } from "../run-files/results.js";

@@ -43,7 +43,7 @@
  * anywhere and bad values are DataErrors naming this file.
  */
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { isPlainObject, type Json, object, readJsonFile, unknownKeys } from "../util/json-fields.js";
 import { isDatasetName } from "../data/lareqa.js";
 import { DEFAULT_SAMPLER_CONFIG } from "../sampling/config.js";

@@ -13,7 +13,7 @@
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { readRunConfig } from "../train/config.js";
 import { CONFIG_NAME } from "../run-files/run-config.js";
 import { abortOnInterrupt } from "../util/interrupt.js";

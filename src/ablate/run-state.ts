@@ -11,7 +11,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunConfig } from "../train/config.js";
 import { runConfigToJson } from "../train/config.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { readMetricsFile } from "../run-files/metrics.js";
 import { CHECKPOINTS_DIR, metricsPath, resultsPath } from "../run-files/paths.js";
 import { readResultsFile, RESULTS_NAME } from "../run-files/results.js";

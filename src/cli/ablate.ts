@@ -11,7 +11,7 @@ import { readRunLock } from "../train/run-lock.js";
 import { LOGS_DIR, runGrid, writeManifest } from "../ablate/runner.js";
 import { slurmScript } from "../ablate/slurm.js";
 import type { AggregateRow } from "../ablate/types.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { textTable } from "../util/text-table.js";
 import { intArg, parse, UsageError } from "./args.js";

@@ -2,7 +2,7 @@
  * `hybrid-ir batches`: writes the batches a training run's sampler would hand out, to inspect
  * batch composition (languages, kinds, repeats) before spending compute on it.
  */
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { loadDataset } from "../data/lareqa.js";
 import { applySamplerFlags, samplerConfigFromJson, type SamplerConfig } from "../sampling/config.js";
 import { buildPools, summarizePools } from "../sampling/pools.js";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { initBackend } from "../compute/backend.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeNpy } from "../data/npy.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";

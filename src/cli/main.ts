@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `hybrid-ir <command>`: each command lives in its own module and is loaded on demand. */
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { UsageError } from "./args.js";
 
 /** What a command module exports. */

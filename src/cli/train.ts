@@ -4,7 +4,7 @@
  * `hybrid-ir compare RUN_DIR...` for runs already done.
  */
 import { join, relative } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { readRunConfig, type RunConfig, type RunFlags } from "../train/config.js";
 import { CONFIG_NAME } from "../run-files/run-config.js";
 import { formatRunComparison, readRunSummary } from "../train/run-dir.js";

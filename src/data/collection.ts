@@ -8,7 +8,7 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 
 /** Judgements of one query: document index → grade (0 = judged not relevant). */
 export type Judgements = ReadonlyMap<number, number>;

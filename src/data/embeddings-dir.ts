@@ -6,7 +6,7 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 import { type Matrix, parseNpy, writeNpy } from "./npy.js";
 import type { RetrievalDataset } from "./types.js";
 

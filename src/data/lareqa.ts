@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { dataDir } from "../paths.js";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 import { readVerified } from "./manifest.js";
 import type { Candidate, DatasetName, Question, RetrievalDataset } from "./types.js";
 

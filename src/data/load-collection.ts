@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathExists } from "../util/fs.js";
 import { loadBeirCollection } from "./beir.js";
 import type { Collection } from "./collection.js";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 import { loadMiraclCollection } from "./miracl.js";
 
 export interface LoadCollectionOptions {

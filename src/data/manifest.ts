@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 
 /** `sha256sum`-format manifest, so `sha256sum -c SHA256SUMS` checks the same files by hand. */
 export const MANIFEST_NAME = "SHA256SUMS";

@@ -24,7 +24,7 @@ import {
   streamCorpus,
   textField,
 } from "./collection.js";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 
 const parseDocument: DocumentParser = (file, line) => {
   const obj = parseJsonLine(file, line);

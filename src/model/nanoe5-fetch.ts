@@ -17,7 +17,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { crc32, inflateRawSync } from "node:zlib";
 import { getHFHubCachePath, getRepoFolderName } from "@huggingface/hub";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { readVerified } from "../data/manifest.js";
 import { decodeTokenizerJson } from "../tokenize/hf-tokenizer.js";
 import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";

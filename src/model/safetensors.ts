@@ -11,7 +11,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { dirname } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { isPlainObject } from "../util/json-fields.js";
 import type { NamedTensor } from "./types.js";
 

@@ -5,7 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join, normalize as normalizePath, isAbsolute } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { safetensorsConversionCommand } from "./checkpoint.js";
 import { readEncoderConfig } from "./config.js";

@@ -6,7 +6,7 @@
  * Versions are in `format`: "hybrid-ir/adversary@1" is the only one so far.
  */
 import { join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { isPlainObject } from "../util/json-fields.js";
 import { fieldsOf, readJsonObject } from "./schema.js";

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { AggregateRow } from "../ablate/types.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { isPlainObject, readJsonFile } from "../util/json-fields.js";
 

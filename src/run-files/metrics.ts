@@ -7,7 +7,7 @@
  * one, which is therefore not written (a line of a later version is refused, naming the line).
  */
 import { appendFile, readFile } from "node:fs/promises";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { isPlainObject } from "../util/json-fields.js";
 import { schemaVersionOf } from "./schema.js";

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { packageRoot } from "../paths.js";
 import { resolveRunConfig, runConfigToJson, type RunConfig } from "../train/config.js";
 import { writeFileAtomic } from "../util/atomic-write.js";

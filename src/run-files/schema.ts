@@ -3,7 +3,7 @@
  * existed has none and reads as version 1) and field checks whose errors name the file and the
  * field, so a corrupt file is a DataError saying where, never a TypeError later.
  */
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { isPlainObject, readJsonFile, readJsonFileIfExists, type Json } from "../util/json-fields.js";
 
 /**

@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { SAMPLER_NAMES } from "../sampling/options.js";
 import type { SamplerState } from "../sampling/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";

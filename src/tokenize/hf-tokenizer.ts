@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import * as hfTokenizers from "@huggingface/tokenizers";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { compileNormalizer, hasPrecompiledCharsmap, type NormalizeFn } from "./normalizer.js";
 import { sentencepieceSegment, type UnigramVocab } from "./sentencepiece-viterbi.js";
 import type { DecodeOptions, EncodeOptions, Encoded, TextTokenizer, TokenizerJson } from "./types.js";

@@ -7,7 +7,7 @@
  * Each node does what the Rust `tokenizers` node does, except `Precompiled`, which applies the
  * charsmap as sentencepiece does (see precompiled-charsmap.ts for where the two differ).
  */
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { PrecompiledCharsmap } from "./precompiled-charsmap.js";
 
 export type NormalizeFn = (text: string) => string;

@@ -8,7 +8,7 @@
  * codepoint sequences (e.g. `Ａ` + U+0301 → `Á`): at each position sentencepiece takes the
  * **longest** key that matches, and copies one codepoint unchanged when none does.
  */
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 
 export class PrecompiledCharsmap {
   private readonly units: Uint32Array;

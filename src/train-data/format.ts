@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 
 /**
  * One training pair in one language.

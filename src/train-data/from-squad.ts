@@ -4,7 +4,7 @@
  * unit LAReQA retrieves; translations of a question share its id, which becomes the group.
  */
 import { readFile } from "node:fs/promises";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import type { Candidate, RetrievalDataset } from "../data/types.js";
 import type { TrainingRecord } from "./format.js";
 

@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { ADVERSARY_STATE_NAME, readAdversaryState, writeAdversaryState } from "../run-files/adversary-state.js";
 import type { Batch } from "../sampling/types.js";
 import type { AdversarialSection } from "./config.js";

@@ -27,7 +27,7 @@ import { readEncoderWeights } from "../model/checkpoint.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { readSentenceModelSpec } from "../model/st-layout.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { CHECKPOINT_CONFIG_NAME, writeRunConfigFile, type Provenance } from "../run-files/run-config.js";
 import {
   OPTIMIZER_STATE_NAME,

@@ -23,7 +23,7 @@
  */
 import { resolve } from "node:path";
 import { BACKEND_NAMES, type BackendName, isBackendName } from "../compute/backend.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import type { DatasetName } from "../data/types.js";
 import type { MiniArchitecture } from "../model/mini.js";
 import { isModelPresetName, MODEL_PRESETS } from "../model/presets.js";

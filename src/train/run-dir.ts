@@ -21,7 +21,7 @@
  */
 import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import type { AlignmentResult } from "../eval/alignment.js";
 import type { PerQueryResult } from "../eval/result.js";
 import { writeAlignmentFile } from "../run-files/alignment.js";

@@ -13,7 +13,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { processIsAlive } from "../util/atomic-write.js";
 
 export const LOCK_NAME = "run.lock";

@@ -9,7 +9,7 @@
  * ends with the same weights as one never interrupted.
  */
 import { initBackend } from "../compute/backend.js";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import { loadDataset } from "../data/lareqa.js";
 import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";

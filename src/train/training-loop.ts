@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataError } from "../data/errors.js";
+import { DataError } from "../util/errors.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";

@@ -4,7 +4,7 @@
  * falls back to a default.
  */
 import { access, readFile } from "node:fs/promises";
-import { DataError } from "../data/errors.js";
+import { DataError } from "./errors.js";
 
 export type Json = Record<string, unknown>;
 

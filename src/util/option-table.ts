@@ -11,7 +11,7 @@
  * }, "The InfoNCE loss.");
  * const loss = LOSS.parse({ scale: 10 }, at("config.json", "loss")); // { scale: 10, symmetric: false }
  */
-import { DataError } from "../data/errors.js";
+import { DataError } from "./errors.js";
 import { object, unknownKeys } from "./json-fields.js";
 
 /** Where a value sits: the file and the key path ("optim.lr"), for messages. */

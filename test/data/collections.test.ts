@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Collection } from "../../src/data/collection.js";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { loadCollection } from "../../src/data/load-collection.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseTextInputs } from "../../src/cli/embed.js";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { formatNpy, parseNpy } from "../../src/data/npy.js";
 import { parseEncoderConfig } from "../../src/model/config.js";

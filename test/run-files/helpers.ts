@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 
 /** A temporary directory per test file, removed afterwards. */
 export function tempDir(prefix: string): () => string {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { applySamplerFlags, DEFAULT_SAMPLER_CONFIG, samplerConfigFromJson } from "../../src/sampling/config.js";
 
 describe("sampler config: defaults → JSON → flags", () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { lareqaRoot, loadDataset } from "../../src/data/lareqa.js";
 import { fromRetrievalDataset, fromSquadFiles, fromSquadJson, splitSentences } from "../../src/train-data/from-squad.js";
 

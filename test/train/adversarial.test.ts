@@ -8,7 +8,7 @@ import { readGrid } from "../../src/ablate/grid.js";
 import { aggregateRuns, labelsOf } from "../../src/ablate/aggregate.js";
 import type { AlignmentResult } from "../../src/eval/alignment.js";
 import { initBackend } from "../../src/compute/backend.js";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import type { Batch } from "../../src/sampling/types.js";

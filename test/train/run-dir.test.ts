@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { RunDir } from "../../src/train/run-dir.js";
 
 test("metrics.jsonl: a half-written last line (a killed run) is dropped, a bad earlier line is an error", async () => {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { openRunDir } from "../../src/train/run-dir.js";
 import { acquireRunLock, LOCK_NAME, readRunLock } from "../../src/train/run-lock.js";
 import { processIsAlive, removeStaleTempFiles } from "../../src/util/atomic-write.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DataError } from "../../src/data/errors.js";
+import { DataError } from "../../src/util/errors.js";
 import { at, boolean, group, integer, oneOf, orNull, renderOptionTable, required, spliceGenerated } from "../../src/util/option-table.js";
 
 interface Inner {

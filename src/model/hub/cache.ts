@@ -13,7 +13,7 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
-import { DataError } from "../../data/errors.js";
+import { DataError } from "../../util/errors.js";
 import { HubError } from "./errors.js";
 
 export const COMMIT = /^[0-9a-f]{40}$/;
