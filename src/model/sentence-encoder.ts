@@ -29,7 +29,7 @@ export interface EmbedOptions {
   readonly prefix?: string;
   readonly onProgress?: (done: number, total: number) => void;
   /**
-   * Worker threads to embed on (default `resolveThreads()`: \$HYBRID_IR_THREADS, else the
+   * Worker threads to embed on (default `resolveThreads()`: $HYBRID_IR_THREADS, else the
    * available cores); 1 embeds on the calling thread. The batches, and so the embeddings, are
    * the same whatever the count.
    */
