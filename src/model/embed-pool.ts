@@ -93,6 +93,7 @@ export class EmbedPool {
       let next = 0;
       let pending = 0;
       let done = 0;
+      let settled = false;
       const inFlight = this.workers.map(() => 0);
       const cleanup = (): void => {
         this.fail = null;
@@ -100,6 +101,8 @@ export class EmbedPool {
         this.workers.forEach((w, i) => w.off("message", onMessage[i]));
       };
       const finish = (error: Error | null): void => {
+        if (settled) return;
+        settled = true;
         cleanup();
         if (error) reject(error);
         else resolve(out);
@@ -132,13 +135,19 @@ export class EmbedPool {
       };
       const onMessage = this.workers.map((_, w) => (reply: EmbedReply): void => {
         if (reply.type === "error") return this.broken(new Error(`embedding worker ${w}: ${reply.error}`));
-        if (reply.type !== "done") return;
+        if (reply.type !== "done" || settled) return;
         inFlight[w]--;
         pending--;
         const idx = batches[reply.id];
         idx.forEach((i, row) => out.set(reply.data.subarray(row * dim, (row + 1) * dim), i * dim));
         done += idx.length;
-        options.onProgress?.(done, inputs.length);
+        try {
+          options.onProgress?.(done, inputs.length);
+        } catch (error) {
+          // As on one thread, a throwing callback ends the call; the batches in flight end with the pool.
+          return this.broken(error instanceof Error ? error : new Error(String(error)));
+        }
+        if (settled) return; // the callback aborted the call
         if (pending === 0 && next === batches.length) return finish(null);
         dispatch(w);
       });
