@@ -305,7 +305,7 @@ async function main(): Promise<void> {
       const mini = r.model === "mini";
       const load = Array.isArray(r.load_avg) ? (r.load_avg as unknown[]).map((x) => fmt(x)).join(" / ") : "—";
       out.push(
-        `| ${String(r.model)} embed, ${r.threads === undefined ? "—" : `${String(r.threads)} thread${r.threads === 1 ? "" : "s"}`} | ${cell(r)} | ${mini ? cell(torchEmbed) : "—"} | ${mini && ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${r.threads === 1 ? "—" : `${fmt(r.start_s)} s`} | ${r.identical_to_first === undefined ? "—" : r.identical_to_first ? "yes" : "NO"} | ${mb(r.peak_rss_mb)} | ${load} |`,
+        `| ${String(r.model)} embed${r.threads === undefined ? "" : `, ${String(r.threads)} thread${r.threads === 1 ? "" : "s"}`} | ${cell(r)} | ${mini ? cell(torchEmbed) : "—"} | ${mini && ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${typeof r.threads === "number" && r.threads > 1 ? `${fmt(r.start_s)} s` : "—"} | ${r.identical_to_first === undefined ? "—" : r.identical_to_first ? "yes" : "NO"} | ${mb(r.peak_rss_mb)} | ${load} |`,
       );
     }
     out.push("");

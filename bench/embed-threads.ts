@@ -4,8 +4,9 @@
  * row is full length, as in bench/encoder.ts and torch_bench.py), for `--model mini` (the preset,
  * vocabulary trimmed to these texts) or `--model e5-small` (from the cache; a "skipped" line when
  * `hybrid-ir fetch e5-small` has not run). One JSON line per thread count: sentences/s over the
- * timed call, the pool's start-up apart (`start_s`), and whether the embeddings equal the
- * one-thread ones bit for bit.
+ * timed call, the pool's start-up apart (`start_s`), the CPU time it took (`cpu_s`, all threads;
+ * `cores_busy` = CPU time / wall time), and whether the embeddings equal the one-thread ones bit
+ * for bit.
  *
  *   node dist/bench/embed-threads.js --model mini --threads 1,2 --batches 12
  */
@@ -55,15 +56,17 @@ let reference: Float32Array | undefined;
 for (const threads of threadCounts) {
   const loadBefore = loadAvg();
   const t0 = performance.now();
-  const { data, seconds, startS } = await withEmbedPool(model, threads, async (pool) => {
+  const { data, seconds, cpuS, startS } = await withEmbedPool(model, threads, async (pool) => {
     const startS = (performance.now() - t0) / 1000;
     const embed = (inputs: TextInput[]) => (pool ? pool.embed(inputs, options) : model.embed(inputs, { ...options, threads: 1 }));
     // Two untimed batches per worker (the pool sends each two ahead), so every worker has run
     // its kernels once before the clock starts.
     await embed(texts.slice(0, 2 * threads * BATCH));
     const t = performance.now();
+    const cpu = process.cpuUsage(); // the whole process: the workers' threads included
     const data = await embed(texts);
-    return { data, seconds: (performance.now() - t) / 1000, startS };
+    const used = process.cpuUsage(cpu);
+    return { data, seconds: (performance.now() - t) / 1000, cpuS: (used.user + used.system) / 1e6, startS };
   });
   reference ??= data;
   const a = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -80,6 +83,10 @@ for (const threads of threadCounts) {
       throughput: Number((texts.length / seconds).toFixed(2)),
       unit: "sentences/s",
       start_s: Number(startS.toFixed(2)),
+      // CPU-seconds over wall seconds: about the thread count when the workers really run side by
+      // side, whatever else loads the machine.
+      cpu_s: Number(cpuS.toFixed(2)),
+      cores_busy: Number((cpuS / seconds).toFixed(2)),
       identical_to_first: a.every((x, i) => x === b[i]),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       load_avg: [loadBefore, loadAvg()],
