@@ -8,11 +8,13 @@
  *   2. bench/encoder.ts --mode embed|train on wasm with the project's kernels, mini and base
  *      (base training is expected to outgrow wasm's 4 GiB and is reported as an error);
  *   3. bench/torch_bench.py with /usr/bin/python3, when `import torch` works there, for the same
- *      configs and modes.
+ *      configs and modes;
+ *   4. bench/embed-threads.ts: `SentenceEncoder.embed` on 1 and 2 worker threads, mini and (when
+ *      in the cache) e5-small, beside PyTorch's mini embed row.
  *
  *   npm run bench                           everything (~10 minutes on 2 cores)
  *   npm run bench -- --quick                fewer repetitions, no base config (~3 minutes)
- *   npm run bench -- --only evaluator|encoder|torch
+ *   npm run bench -- --only evaluator|encoder|torch|threads
  *   npm run bench -- --only grad-cache      bench/grad-cache.ts: plain vs grad-cached steps, mini and
  *                                           e5-small at batch 32/100/256 (hours on 2 shared cores; not in the default run)
  *   npm run bench -- --torch-blas-dir DIR   passed to torch_bench.py --blas-dir (also $TORCH_BLAS_DIR)
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
       "torch-blas-dir": { type: "string" },
     },
   });
-  const parts = ["evaluator", "encoder", "torch", "e5"] as const;
+  const parts = ["evaluator", "encoder", "torch", "threads", "e5"] as const;
   const only = values.only;
   if (only === "grad-cache") {
     const r = await runChild(process.execPath, ["--expose-gc", path.join(HERE, "grad-cache.js"), ...(process.env.BENCH_OUT ? ["--out", process.env.BENCH_OUT] : [])], 6 * 3600);
@@ -230,9 +232,10 @@ async function main(): Promise<void> {
   // 3. PyTorch
   const theirs = new Map<string, Json>();
   let torchNote = "";
-  if (run("torch")) {
-    const configs = [...new Set(plans.map((p) => p.config))];
-    const modes = [...new Set(plans.map((p) => p.mode))];
+  if (run("torch") || run("threads")) {
+    // --only threads needs PyTorch's mini embed row alone, its comparison.
+    const configs = only === "threads" ? ["mini"] : [...new Set(plans.map((p) => p.config))];
+    const modes = only === "threads" ? ["embed"] : [...new Set(plans.map((p) => p.mode))];
     const probe = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
     if (probe.status !== 0) {
       torchNote = `skipped: install python3-torch (apt-get install python3-torch); \`${PYTHON} -c "import torch"\` failed` + (probe.error ? ` (${probe.error.message})` : "");
@@ -250,7 +253,21 @@ async function main(): Promise<void> {
     }
   }
 
-  // 4. e5-small on real XQuAD-R texts, tfjs and sentence-transformers on the same sample (not in --quick)
+  // 4. embedding on 1 and 2 worker threads
+  const threadRows: Json[] = [];
+  if (run("threads")) {
+    for (const model of ["mini", "e5-small"]) {
+      const args = [path.join(HERE, "embed-threads.js"), "--model", model, "--threads", "1,2", "--batches", quick ? "6" : "12"];
+      const r = await runChild(process.execPath, args, 900);
+      const lines = r.lines.filter((l) => l.bench === "embed-threads");
+      for (const line of lines.length > 0 ? lines : [{ bench: "embed-threads", model, error: failure(r, 900) }]) {
+        threadRows.push(line);
+        console.log(JSON.stringify(line));
+      }
+    }
+  }
+
+  // 5. e5-small on real XQuAD-R texts, tfjs and sentence-transformers on the same sample (not in --quick)
   let e5: { ours: Json; theirs: Json } | undefined;
   if (run("e5") && !quick) e5 = await benchE5Small();
 
@@ -274,6 +291,21 @@ async function main(): Promise<void> {
       const heap = a !== undefined && typeof a.wasm_heap_mb === "number" ? ` (wasm heap ${a.wasm_heap_mb} MB)` : "";
       out.push(
         `| ${what} | ${run("encoder") ? cell(a) : "not run"} | ${run("torch") ? cell(b) : "not run"} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a?.peak_rss_mb)}${heap} | ${mb(b?.peak_rss_mb)} | ${fmt(a?.load_avg)} / ${fmt(b?.load_avg)} |`,
+      );
+    }
+    out.push("");
+  }
+  if (threadRows.length > 0) {
+    const torchEmbed = theirs.get("mini/embed");
+    const tb = throughputOf(torchEmbed);
+    out.push("| measurement (SentenceEncoder.embed, 32 × 64 tok, XQuAD-R paragraphs) | tfjs (wasm) | PyTorch mini embed (CPU, 2 threads) | ratio tfjs/PyTorch | pool start-up | same bits as 1 thread | peak RSS tfjs | load avg before / after |");
+    out.push("|---|---|---|---|---|---|---|---|");
+    for (const r of threadRows) {
+      const ta = throughputOf(r);
+      const mini = r.model === "mini";
+      const load = Array.isArray(r.load_avg) ? (r.load_avg as unknown[]).map((x) => fmt(x)).join(" / ") : "—";
+      out.push(
+        `| ${String(r.model)} embed${r.threads === undefined ? "" : `, ${String(r.threads)} thread${r.threads === 1 ? "" : "s"}`} | ${cell(r)} | ${mini ? cell(torchEmbed) : "—"} | ${mini && ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${typeof r.threads === "number" && r.threads > 1 ? `${fmt(r.start_s)} s` : "—"} | ${r.identical_to_first === undefined ? "—" : r.identical_to_first ? "yes" : "NO"} | ${mb(r.peak_rss_mb)} | ${load} |`,
       );
     }
     out.push("");

@@ -32,6 +32,7 @@ export {
 export { DenseScorer, ParallelDenseScorer, type ParallelDenseScorerOptions } from "./eval/dense-scorer.js";
 export { formatCrossMatrix, formatSettingTable, formatSummaryTable } from "./eval/format.js";
 export { initBackend, type BackendName } from "./compute/backend.js";
+export { resolveThreads } from "./compute/threads.js";
 export { Bm25Index, type Bm25Options } from "./baselines/bm25.js";
 export { bm25Scorer } from "./baselines/bm25-dataset.js";
 export { loadPaperResults, type PaperResults, type PaperModel, type Strategy, type Setting } from "./report/paper-reference.js";
@@ -101,6 +102,7 @@ export { LanguageAdversary, lambdaAt, reverseGradient } from "./train/adversaria
 export * from "./model/types.js";
 export { Encoder, type EncoderInputs, type EncoderOptions } from "./model/encoder.js";
 export { SentenceEncoder, loadSentenceEncoder, type EmbedOptions } from "./model/sentence-encoder.js";
+export { EmbedPool, withEmbedPool } from "./model/embed-pool.js";
 export { loadModel, type LoadedModel, type LoadModelOptions } from "./model/load.js";
 export { createMiniEncoder } from "./model/mini.js";
 export { MODEL_PRESETS, MINI_CONFIG, type ModelPreset, type ModelPresetName } from "./model/presets.js";

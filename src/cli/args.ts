@@ -33,6 +33,14 @@ export function intArg(flag: string, value: string, min: number): number {
   return n;
 }
 
+/**
+ * `--threads N` (worker threads for encoding): the number, or undefined when the flag is absent
+ * so that $HYBRID_IR_THREADS, else the core count, decides (`resolveThreads`).
+ */
+export function threadsArg(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : intArg("--threads", value, 1);
+}
+
 export function backendArg(value: string | undefined): BackendName {
   const v = value ?? "auto";
   if (!isBackendName(v)) throw new UsageError(`unknown backend '${v}' (expected one of: ${BACKEND_NAMES.join(", ")})`);

@@ -5,13 +5,16 @@ import { writeNpy } from "../data/npy.js";
 import type { TextInput } from "../model/inputs.js";
 import { loadModel } from "../model/load.js";
 import { progressBar } from "../util/progress.js";
-import { backendArg, intArg, parse, UsageError } from "./args.js";
+import { backendArg, intArg, parse, threadsArg, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir embed --model DIR|HUB_ID|mini|xlm-r-base|labse --input FILE.jsonl --out FILE.npy
        [--batch-size 32] [--max-length N] [--prefix STR] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N]
+       [--threads N]
 
 Input lines are {"text": ...} or {"text": ..., "context": ...} (the context becomes a second
-segment). Output: float32 .npy, one row per input line, L2-normalised when the model normalises.`;
+segment). Output: float32 .npy, one row per input line, L2-normalised when the model normalises.
+--threads: worker threads to embed on (default \$HYBRID_IR_THREADS, else the number of cores;
+1 = the main thread); the output is the same bit for bit whatever the count.`;
 
 export async function readTextInputs(file: string): Promise<TextInput[]> {
   let text: string;
@@ -59,6 +62,7 @@ export async function run(argv: string[]): Promise<void> {
       prefix: { type: "string", default: "" },
       backend: { type: "string", default: "auto" },
       seed: { type: "string", default: "0" },
+      threads: { type: "string" },
     },
     usage,
   );
@@ -66,6 +70,7 @@ export async function run(argv: string[]): Promise<void> {
   const batchSize = intArg("--batch-size", values["batch-size"], 1);
   const maxLength = values["max-length"] === undefined ? undefined : intArg("--max-length", values["max-length"], 2);
   const seed = intArg("--seed", values.seed, 0);
+  const threads = threadsArg(values.threads);
   const backendName = backendArg(values.backend);
   const inputs = await readTextInputs(values.input);
   const backend = await initBackend(backendName);
@@ -73,7 +78,7 @@ export async function run(argv: string[]): Promise<void> {
   try {
     console.error(`embedding ${inputs.length} inputs with ${values.model} (dim ${model.dim}) on ${backend}`);
     const bar = progressBar("embed", inputs.length);
-    const data = await model.embed(inputs, { batchSize, maxLength, prefix: values.prefix, onProgress: (done) => bar.update(done) });
+    const data = await model.embed(inputs, { batchSize, maxLength, prefix: values.prefix, threads, onProgress: (done) => bar.update(done) });
     bar.finish();
     await writeNpy(values.out, { data, rows: inputs.length, cols: model.dim });
     console.error(`wrote ${values.out} [${inputs.length} × ${model.dim}]`);

@@ -4,15 +4,17 @@ import { loadDataset } from "../data/lareqa.js";
 import { datasetTexts, encodeDataset } from "../model/encode-dataset.js";
 import { loadModel } from "../model/load.js";
 import { type Progress, progressBar } from "../util/progress.js";
-import { backendArg, datasetArg, intArg, parse, UsageError } from "./args.js";
+import { backendArg, datasetArg, intArg, parse, threadsArg, UsageError } from "./args.js";
 
 export const usage = `usage: hybrid-ir encode-dataset --dataset <xquad-r|mlqa-r> --model DIR|HUB_ID|mini|xlm-r-base|labse --out DIR
        [--with-context] [--batch-size 32] [--max-query-length N] [--max-passage-length N]
-       [--query-prefix STR] [--passage-prefix STR] [--backend B] [--seed N]
+       [--query-prefix STR] [--passage-prefix STR] [--backend B] [--seed N] [--threads N]
 
 Writes the directory \`hybrid-ir evaluate --embeddings DIR\` reads. Prefixes default to the
 paper's ("Query: " / "Passage: ") for the presets and to none for other models.
---with-context encodes each candidate sentence with its paragraph as a second segment.`;
+--with-context encodes each candidate sentence with its paragraph as a second segment.
+--threads: worker threads to encode on (default \$HYBRID_IR_THREADS, else the number of cores;
+1 = the main thread); the embeddings are the same bit for bit whatever the count.`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parse(
@@ -29,6 +31,7 @@ export async function run(argv: string[]): Promise<void> {
       "passage-prefix": { type: "string" },
       backend: { type: "string", default: "auto" },
       seed: { type: "string", default: "0" },
+      threads: { type: "string" },
     },
     usage,
   );
@@ -39,6 +42,7 @@ export async function run(argv: string[]): Promise<void> {
   const maxQuery = optionalLength("--max-query-length", values["max-query-length"]);
   const maxPassage = optionalLength("--max-passage-length", values["max-passage-length"]);
   const backendName = backendArg(values.backend);
+  const threads = threadsArg(values.threads);
   const ds = await loadDataset(name);
   const backend = await initBackend(backendName);
   const withContext = values["with-context"] ?? false;
@@ -56,6 +60,7 @@ export async function run(argv: string[]): Promise<void> {
       queryPrefix: values["query-prefix"] ?? loaded.queryPrefix,
       passagePrefix: values["passage-prefix"] ?? loaded.passagePrefix,
       withContext,
+      threads,
       onProgress: (part, done, total) => (done === total ? bar(part, total).finish() : bar(part, total).update(done)),
     });
     await writeEmbeddingsDir(values.out, ds, embeddings);

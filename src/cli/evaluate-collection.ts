@@ -9,7 +9,7 @@ import { cachedCorpusEmbeddings, defaultEmbeddingCache, encodeCorpus, encodeQuer
 import { loadModel } from "../model/load.js";
 import { isModelPresetName, MODEL_PRESETS } from "../model/presets.js";
 import { progressBar } from "../util/progress.js";
-import { backendArg, intArg, UsageError } from "./args.js";
+import { backendArg, intArg, threadsArg, UsageError } from "./args.js";
 import { scoreCollection } from "./collection-eval.js";
 
 export interface EvaluateCollectionFlags {
@@ -21,6 +21,7 @@ export interface EvaluateCollectionFlags {
   readonly seed: string;
   readonly backend: string;
   readonly workers?: string;
+  readonly threads?: string;
   readonly "run-out"?: string;
   readonly "run-settings"?: string;
   readonly depth?: string;
@@ -39,6 +40,7 @@ async function collectionTexts(c: Collection): Promise<string[]> {
 export async function evaluateCollectionWithModel(flags: EvaluateCollectionFlags): Promise<void> {
   const batchSize = intArg("--batch-size", flags["batch-size"], 1);
   const seed = intArg("--seed", flags.seed, 0);
+  const threads = threadsArg(flags.threads);
   const workers = flags.workers === undefined ? Math.min(4, availableParallelism()) : Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers takes a whole number >= 0, got '${flags.workers}'`);
   const backendName = backendArg(flags.backend);
@@ -63,13 +65,13 @@ export async function evaluateCollectionWithModel(flags: EvaluateCollectionFlags
     };
     const cached = await cachedCorpusEmbeddings(flags["embeddings-cache"] ?? defaultEmbeddingCache(), key, c.docIds, async () => {
       const bar = progressBar("corpus".padEnd(8), c.docIds.length);
-      const m = await encodeCorpus(model, c, { batchSize, prefix: loaded.passagePrefix, onProgress: (d) => bar.update(d) });
+      const m = await encodeCorpus(model, c, { batchSize, prefix: loaded.passagePrefix, threads, onProgress: (d) => bar.update(d) });
       bar.finish();
       return m;
     });
     console.error(`${cached.reused ? "reused" : "wrote"} corpus embeddings ${cached.dir}`);
     corpus = cached.matrix;
-    queries = await encodeQueries(model, c, { batchSize, prefix: loaded.queryPrefix });
+    queries = await encodeQueries(model, c, { batchSize, prefix: loaded.queryPrefix, threads });
   } finally {
     model.dispose();
   }

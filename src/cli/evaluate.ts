@@ -13,7 +13,7 @@ import { depthArg, LAREQA_DEFAULT_DEPTH, LareqaRuns, RUN_FLAGS, settingsArg } fr
 export const usage = `usage: hybrid-ir evaluate --dataset <xquad-r|mlqa-r> --embeddings DIR [--normalize] [--json] [--out FILE.json] [--backend auto|tensorflow|webgpu|wasm|cpu] [--workers N]
                         [--run-out FILE [--run-settings mono,cross,multi] [--depth 100] [--tag NAME]]
        hybrid-ir evaluate --collection DIR --model DIR|HUB_ID|mini|xlm-r-base|labse [--split S] [--run-out FILE] [--depth 1000]
-                        [--tag NAME] [--embeddings-cache DIR] [--batch-size 32] [--seed N] [--backend B] [--workers N] [--json] [--out FILE.json]
+                        [--tag NAME] [--embeddings-cache DIR] [--batch-size 32] [--seed N] [--backend B] [--workers N] [--threads N] [--json] [--out FILE.json]
 
 DIR holds question_encodings.npy, question_uids.txt, candidate_encodings.npy and candidate_uids.txt
 (float32 or float64 .npy; .npz names holding .npy bytes are accepted). Scores are dot products;
@@ -23,7 +23,8 @@ run per LAReQA setting: FILE.mono.EXT, FILE.cross.EXT, FILE.multi.EXT (docs/coll
 
 With --collection (BEIR or MIRACL layout), the model encodes the corpus once into the embeddings
 cache (keyed by model and corpus checksum; default ~/.cache/hybrid-ir/corpus-embeddings) and the
-queries each time; scores are the model's dot products; metrics are trec_eval's.`;
+queries each time; scores are the model's dot products; metrics are trec_eval's. --threads: worker
+threads to encode on (default \$HYBRID_IR_THREADS, else the number of cores; 1 = the main thread).`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parse(
@@ -42,6 +43,7 @@ export async function run(argv: string[]): Promise<void> {
       "embeddings-cache": { type: "string" },
       "batch-size": { type: "string", default: "32" },
       seed: { type: "string", default: "0" },
+      threads: { type: "string" },
       ...RUN_FLAGS,
     },
     usage,

@@ -18,6 +18,7 @@ import { type Collection, documentText } from "../data/collection.js";
 import { type Matrix, parseNpy, writeNpy } from "../data/npy.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { isModelPresetName } from "./presets.js";
+import { embedOn, embedWorkers, withEmbedPool } from "./embed-pool.js";
 import type { SentenceEncoder } from "./sentence-encoder.js";
 
 /** Documents embedded per `model.embed` call while the corpus streams by. */
@@ -28,30 +29,37 @@ export interface EncodeCorpusOptions {
   readonly maxLength?: number;
   readonly prefix?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Worker threads (one pool for the whole corpus); see `EmbedOptions.threads`. */
+  readonly threads?: number;
 }
 
 /** [documents × dim], rows in `c.docIds` order. */
 export async function encodeCorpus(model: SentenceEncoder, c: Collection, options: EncodeCorpusOptions = {}): Promise<Matrix> {
   const rows = c.docIds.length;
   const data = new Float32Array(rows * model.dim);
+  const batches = Math.ceil(rows / (options.batchSize ?? 32));
   let done = 0;
-  let chunk: string[] = [];
-  const flush = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    const emb = await model.embed(
-      chunk.map((text) => ({ text })),
-      { batchSize: options.batchSize, maxLength: options.maxLength, prefix: options.prefix },
-    );
-    data.set(emb, done * model.dim);
-    done += chunk.length;
-    chunk = [];
-    options.onProgress?.(done, rows);
-  };
-  for await (const doc of c.documents()) {
-    chunk.push(documentText(doc));
-    if (chunk.length === CHUNK) await flush();
-  }
-  await flush();
+  await withEmbedPool(model, embedWorkers(batches, options.threads), async (pool) => {
+    let chunk: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return;
+      const emb = await embedOn(
+        pool,
+        model,
+        chunk.map((text) => ({ text })),
+        { batchSize: options.batchSize, maxLength: options.maxLength, prefix: options.prefix },
+      );
+      data.set(emb, done * model.dim);
+      done += chunk.length;
+      chunk = [];
+      options.onProgress?.(done, rows);
+    };
+    for await (const doc of c.documents()) {
+      chunk.push(documentText(doc));
+      if (chunk.length === CHUNK) await flush();
+    }
+    await flush();
+  });
   if (done !== rows) throw new Error(`${c.name}: the corpus streamed ${done} documents, expected ${rows}`);
   return { data, rows, cols: model.dim };
 }
@@ -59,7 +67,7 @@ export async function encodeCorpus(model: SentenceEncoder, c: Collection, option
 export async function encodeQueries(model: SentenceEncoder, c: Collection, options: EncodeCorpusOptions = {}): Promise<Matrix> {
   const data = await model.embed(
     c.queries.map((q) => ({ text: q.text })),
-    { batchSize: options.batchSize, maxLength: options.maxLength, prefix: options.prefix, onProgress: options.onProgress },
+    { batchSize: options.batchSize, maxLength: options.maxLength, prefix: options.prefix, onProgress: options.onProgress, threads: options.threads },
   );
   return { data, rows: c.queries.length, cols: model.dim };
 }

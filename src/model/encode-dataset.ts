@@ -4,6 +4,7 @@
  */
 import type { AlignedEmbeddings } from "../data/embeddings-dir.js";
 import type { RetrievalDataset } from "../data/types.js";
+import { embedOn, embedWorkers, withEmbedPool } from "./embed-pool.js";
 import type { SentenceEncoder } from "./sentence-encoder.js";
 
 export interface EncodeDatasetOptions {
@@ -15,27 +16,40 @@ export interface EncodeDatasetOptions {
   /** Encode each candidate sentence with its paragraph as a second segment. */
   readonly withContext?: boolean;
   readonly onProgress?: (part: "questions" | "candidates", done: number, total: number) => void;
+  /** Worker threads for both parts (one pool, started once); see `EmbedOptions.threads`. */
+  readonly threads?: number;
+  readonly signal?: AbortSignal;
 }
 
 export async function encodeDataset(model: SentenceEncoder, ds: RetrievalDataset, options: EncodeDatasetOptions = {}): Promise<AlignedEmbeddings> {
-  const questions = await model.embed(
-    ds.questions.map((q) => ({ text: q.text })),
-    {
-      batchSize: options.batchSize,
-      maxLength: options.maxQueryLength,
-      prefix: options.queryPrefix,
-      onProgress: (d, t) => options.onProgress?.("questions", d, t),
-    },
-  );
-  const candidates = await model.embed(
-    ds.candidates.map((c) => ({ text: c.text, context: options.withContext ? c.context : undefined })),
-    {
-      batchSize: options.batchSize,
-      maxLength: options.maxPassageLength,
-      prefix: options.passagePrefix,
-      onProgress: (d, t) => options.onProgress?.("candidates", d, t),
-    },
-  );
+  const batchSize = options.batchSize ?? 32;
+  const batches = Math.ceil(ds.questions.length / batchSize) + Math.ceil(ds.candidates.length / batchSize);
+  const [questions, candidates] = await withEmbedPool(model, embedWorkers(batches, options.threads), async (pool) => [
+    await embedOn(
+      pool,
+      model,
+      ds.questions.map((q) => ({ text: q.text })),
+      {
+        batchSize,
+        maxLength: options.maxQueryLength,
+        prefix: options.queryPrefix,
+        signal: options.signal,
+        onProgress: (d, t) => options.onProgress?.("questions", d, t),
+      },
+    ),
+    await embedOn(
+      pool,
+      model,
+      ds.candidates.map((c) => ({ text: c.text, context: options.withContext ? c.context : undefined })),
+      {
+        batchSize,
+        maxLength: options.maxPassageLength,
+        prefix: options.passagePrefix,
+        signal: options.signal,
+        onProgress: (d, t) => options.onProgress?.("candidates", d, t),
+      },
+    ),
+  ]);
   return {
     questions: { data: questions, rows: ds.questions.length, cols: model.dim },
     candidates: { data: candidates, rows: ds.candidates.length, cols: model.dim },

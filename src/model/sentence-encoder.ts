@@ -14,6 +14,8 @@ import { readEncoderWeights, writeEncoderWeights } from "./checkpoint.js";
 import { encoderConfigToJson, readEncoderConfig } from "./config.js";
 import { Encoder, type EncoderOptions, type ForwardOptions } from "./encoder.js";
 import { resolveModel, type ResolveModelOptions } from "./hub/index.js";
+import { embedBatches } from "./embed-batches.js";
+import { embedWorkers, withEmbedPool } from "./embed-pool.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
 import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";
@@ -26,6 +28,14 @@ export interface EmbedOptions {
   /** Prepended to each input's text (e.g. the paper's "Query: "). */
   readonly prefix?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Worker threads to embed on (default `resolveThreads()`: $HYBRID_IR_THREADS, else the
+   * available cores); 1 embeds on the calling thread. The batches, and so the embeddings, are
+   * the same whatever the count.
+   */
+  readonly threads?: number;
+  /** Stops the call: it rejects with the signal's reason and its workers are terminated. */
+  readonly signal?: AbortSignal;
 }
 
 interface DenseLayer {
@@ -146,26 +156,36 @@ export class SentenceEncoder {
 
   /**
    * Embeds inputs in batches, longest first (as sentence-transformers does, so padding is
-   * small), and returns them in input order: [inputs.length × dim] row-major.
+   * small), and returns them in input order: [inputs.length × dim] row-major. With more than one
+   * thread the batches go to worker threads (`embed-pool.ts`), unchanged, so the result is the
+   * same bit for bit.
    */
   async embed(inputs: readonly TextInput[], options: EmbedOptions = {}): Promise<Float32Array> {
-    const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize: ${batchSize} is not a positive integer`);
-    const order = inputs.map((_, i) => i).sort((a, b) => length(inputs[b]) - length(inputs[a]));
-    const out = new Float32Array(inputs.length * this.dim);
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
-      const batch = this.encodeInputs(
-        idx.map((i) => inputs[i]),
-        options,
-      );
-      const emb = this.forward(batch);
-      const data = (await emb.data()) as Float32Array;
-      emb.dispose();
-      idx.forEach((i, row) => out.set(data.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
-      options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
-    }
-    return out;
+    const batches = embedBatches(inputs, options.batchSize ?? 32);
+    return withEmbedPool(this, embedWorkers(batches.length, options.threads), async (pool) => {
+      if (pool) return pool.embed(inputs, options);
+      const out = new Float32Array(inputs.length * this.dim);
+      let done = 0;
+      for (const idx of batches) {
+        options.signal?.throwIfAborted();
+        const batch = this.encodeInputs(
+          idx.map((i) => inputs[i]),
+          options,
+        );
+        const emb = this.forward(batch);
+        const data = (await emb.data()) as Float32Array;
+        emb.dispose();
+        idx.forEach((i, row) => out.set(data.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+        done += idx.length;
+        options.onProgress?.(done, inputs.length);
+      }
+      return out;
+    });
+  }
+
+  /** What rebuilds this model elsewhere (a worker thread): its current weights, tokenizer and modules. */
+  parts(): SentenceEncoderParts {
+    return { config: this.config, weights: this.encoder.exportWeights(), tokenizerJson: this.tokenizerJson, spec: { ...this.spec, dense: this.denseSpec() } };
   }
 
   /** Current weights of the optional dense layer, torch layout. */
@@ -199,10 +219,6 @@ export class SentenceEncoder {
     this.dense?.kernel.dispose();
     this.dense?.bias?.dispose();
   }
-}
-
-function length(input: TextInput): number {
-  return input.text.length + (input.context?.length ?? 0);
 }
 
 /**

@@ -79,6 +79,8 @@ export interface BenchmarkOptions {
   /** Encode each candidate with its paragraph as a second segment. */
   readonly withContext: boolean;
   readonly batchSize: number;
+  /** Worker threads to encode on (default $HYBRID_IR_THREADS, else the cores); the embeddings are the same whatever the count. */
+  readonly threads?: number;
   /** Keep per-query AP, rank distance and pool ranks (`EvaluationResult.perQuery`), for significance tests and bias plots. */
   readonly keepPerQuery?: boolean;
   /** Called as texts are encoded, then as queries are scored. */
