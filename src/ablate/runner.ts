@@ -17,9 +17,11 @@
  * directory.
  */
 import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { appendFile, mkdir, open, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { BackendName } from "../compute/backend.js";
+import { THREADS_ENV } from "../compute/threads.js";
 import { runConfigToJson } from "../train/config.js";
 import { readRunLock } from "../train/run-lock.js";
 import { removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
@@ -125,6 +127,9 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
 
   const reports: RunReport[] = [];
   const children = new Set<ReturnType<typeof spawn>>();
+  // Runs at once share the cores: each child's encoding gets its share of worker threads, unless
+  // HYBRID_IR_THREADS says otherwise (more threads than cores only adds start-up and switching).
+  const childEnv = { ...process.env, [THREADS_ENV]: process.env[THREADS_ENV] ?? String(Math.max(1, Math.floor(availableParallelism() / concurrency))) };
   const onAbort = () => {
     for (const child of children) child.kill("SIGINT");
   };
@@ -181,7 +186,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
     const action = state === "partial" ? "resuming" : state === "diverged" ? "retrying afresh" : "training";
     log(`[${run.index}] ${run.key} ${labelText(run.labels)}: ${state}, ${action} · ${progress()}`);
     const started = Date.now();
-    const exit = await spawnTrain(logPath(grid, run), request, children, signal);
+    const exit = await spawnTrain(logPath(grid, run), request, children, signal, childEnv);
     const seconds = (Date.now() - started) / 1000;
     if (exit.code === 130 || exit.signal === "SIGINT" || (signal?.aborted && exit.code !== 0)) return report("interrupted", exit.code, seconds);
     const after = await runState(dir, run.config);
@@ -253,6 +258,7 @@ async function spawnTrain(
   request: GridRunRequest,
   children: Set<ReturnType<typeof spawn>>,
   signal: AbortSignal | undefined,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const args = requestArgs(request);
   await appendFile(log, `\n=== ${new Date().toISOString()} ${args.join(" ")}\n`);
@@ -261,6 +267,7 @@ async function spawnTrain(
     const child = spawn(process.execPath, ["--import", ORPHAN_GUARD, RUN_CHILD, ...args], {
       stdio: ["ignore", handle.fd, handle.fd],
       detached: true,
+      env,
     });
     children.add(child);
     if (signal?.aborted) child.kill("SIGINT");
