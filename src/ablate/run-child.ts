@@ -85,4 +85,6 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) process.exitCode = await runChild(process.argv.slice(2));
+// No top-level await: the library (src/index.ts, through runner.ts) imports this module, and tslab
+// loads the library with require(), which refuses an ES module graph holding one.
+if (isMain()) void runChild(process.argv.slice(2)).then((code) => (process.exitCode = code));
