@@ -14,7 +14,7 @@ import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../util/errors.js";
-import { processIsAlive } from "../util/atomic-write.js";
+import { processIsAlive, procStatFields } from "../util/atomic-write.js";
 
 export const LOCK_NAME = "run.lock";
 
@@ -40,13 +40,7 @@ export interface HeldLock {
 
 /** The start time of process `pid` from /proc (field 22 of its stat line), or null where there is no /proc. */
 function processStartOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
-  } catch {
-    return null;
-  }
+  return procStatFields(pid)?.[19] ?? null;
 }
 
 function describe(owner: LockOwner): string {

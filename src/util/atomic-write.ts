@@ -32,13 +32,22 @@ export function processIsAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== "ESRCH";
   }
+  const fields = procStatFields(pid);
+  // null: gone since kill(pid, 0), or no /proc, where kill is all there is.
+  if (fields === null) return !existsSync("/proc/self");
+  return fields[0] !== "Z" && fields[0] !== "X";
+}
+
+/**
+ * The fields of /proc/<pid>/stat after the command name (so [0] is field 3, the state), or null
+ * where it cannot be read. The command name (field 2) is in parentheses and may hold spaces.
+ */
+export function procStatFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may hold spaces: the state follows it.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return !existsSync("/proc/self"); // gone since kill(pid, 0), or no /proc, where kill is all there is
+    return null;
   }
 }
 

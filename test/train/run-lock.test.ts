@@ -7,13 +7,12 @@ import { after, before, describe, test } from "node:test";
 import { DataError } from "../../src/util/errors.js";
 import { openRunDir } from "../../src/train/run-dir.js";
 import { acquireRunLock, LOCK_NAME, readRunLock } from "../../src/train/run-lock.js";
-import { processIsAlive, removeStaleTempFiles } from "../../src/util/atomic-write.js";
+import { processIsAlive, procStatFields, removeStaleTempFiles } from "../../src/util/atomic-write.js";
 
 /** Waits (up to 5 s) until /proc says process `pid` is in `state`. */
 async function waitForState(pid: number, state: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === state) return;
+    if (procStatFields(pid)?.[0] === state) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.fail(`process ${pid} never reached state ${state}`);
