@@ -27,6 +27,12 @@ else
   done
 fi
 
+# Test files run in parallel (node --test --test-concurrency) and several ask for the venv at
+# once: one creates it and runs pip at a time, the others wait and then find the stamp.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
+
 if [ ! -x "$venv/bin/python" ]; then
   "$base_python" -m venv --system-site-packages "$venv" >&2 || {
     echo "python-env: could not create a venv with $base_python (on Debian: apt-get install python3-venv)" >&2
