@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { packageRoot } from "../src/paths.js";
-import { presetFromEnv } from "../src/presets.js";
+import { presetFromEnv, readPresetGrid } from "../src/presets.js";
+import { loadGridReport, originLine } from "../src/report/grid-report.js";
 import { escapeHtml as esc } from "../src/report/display.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { CELL_ERROR_BEGIN, CELL_ERROR_END, KERNEL_NAME, registerJupyter, TEMPLATE_NAME } from "./jupyter-home.js";
@@ -217,6 +218,10 @@ async function writeIndex(latest: readonly NotebookResult[]): Promise<void> {
     const cells = [link, status, r ? `${r.seconds.toFixed(1)} s` : "", r?.preset ?? "", r?.commit ?? "", r?.finishedAt ?? ""];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
   });
+  // Which of the grid's runs the reports show were trained here and which came shipped (results/<preset>).
+  const origin = await readPresetGrid(presetFromEnv())
+    .then(loadGridReport)
+    .then(originLine, (err: Error) => `no grid runs to report (${err.message})`);
   const html = `<!DOCTYPE html>
 <html>
 <head>
@@ -231,6 +236,7 @@ th, td { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: left; 
 <body>
 <h1>hybrid-ir reports</h1>
 <p>Last run: preset <b>${esc(preset)}</b>, commit <code>${esc(commit)}</code>, ${esc(new Date().toISOString())}.</p>
+<p>Grid runs in the reports: ${esc(origin)}.</p>
 <table>
 <thead><tr><th>notebook</th><th>status</th><th>time</th><th>preset</th><th>commit</th><th>finished</th></tr></thead>
 <tbody>

@@ -9,7 +9,27 @@ export { datasetStats, type LanguageStats } from "./data/stats.js";
 export { formatNpy, parseNpy, readNpy, writeNpy, type Matrix } from "./data/npy.js";
 export { readEmbeddingsDir, writeEmbeddingsDir, type AlignedEmbeddings } from "./data/embeddings-dir.js";
 export { packageRoot } from "./paths.js";
-export { PRESETS, presetFromEnv, presetGridPath, readPresetGrid, type Preset, type PresetName } from "./presets.js";
+export {
+  PRESETS,
+  preparePresetGrid,
+  presetFromEnv,
+  presetGridPath,
+  presetShippedDir,
+  presetVerifyRuns,
+  readPresetGrid,
+  type Preset,
+  type PresetName,
+} from "./presets.js";
+export {
+  compareWithShipped,
+  installShipped,
+  readShippedManifest,
+  shipGrid,
+  shippedMarker,
+  type InstallReport,
+  type ShippedManifest,
+  type ShippedMarker,
+} from "./ablate/shipped.js";
 export * from "./tokenize/types.js";
 export { loadTokenizerJson } from "./tokenize/hf-tokenizer.js";
 export { loadXlmrTokenizer } from "./tokenize/xlmr-tokenizer.js";
@@ -45,6 +65,7 @@ export {
   directionLabel,
   directions,
   loadGridReport,
+  originLine,
   stateCounts,
   strategyLabel,
   type ConfigGroup,

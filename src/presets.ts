@@ -8,6 +8,8 @@
  */
 import { join } from "node:path";
 import { readGrid, type Grid } from "./ablate/grid.js";
+import { installShipped, type InstallReport } from "./ablate/shipped.js";
+import type { GridRun, RunLabels } from "./ablate/types.js";
 import { packageRoot } from "./paths.js";
 
 export type PresetName = "small" | "full" | "paper";
@@ -20,6 +22,16 @@ export interface Preset {
   readonly grid: string;
   /** What it is for, one line, for notebooks and reports. */
   readonly description: string;
+  /**
+   * The grid's finished runs committed to the repository (ablate/shipped.ts), relative to the
+   * package root: what the notebooks show where no run was trained here. undefined: none shipped.
+   */
+  readonly shipped?: string;
+  /**
+   * The runs CI trains afresh and requires to equal their shipped copies (`train-preset.js
+   * --verify-shipped`): each entry picks the runs whose labels have all the given values.
+   */
+  readonly verify?: readonly Partial<RunLabels>[];
 }
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
@@ -28,6 +40,14 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     maxQuestionIds: 150,
     grid: "configs/grids/small.json",
     description: "mini 2×128 from random init, 40 steps, 12 runs on 2 CPU cores (~35 min): the default, and what CI runs",
+    shipped: "results/small",
+    // One run of each code path the notebooks report: both samplers (hybrid), the adversary, and
+    // the reverse direction's MLQA-R evaluation.
+    verify: [
+      { train: "mlqa-r", strategy: "hybrid", alpha: 0.5, seed: 1 },
+      { train: "mlqa-r", strategy: "adversarial", seed: 1 },
+      { train: "xquad-r", strategy: "hybrid", alpha: 0.5, seed: 1 },
+    ],
   },
   full: {
     name: "full",
@@ -64,4 +84,30 @@ export function presetGridPath(preset: Preset): string {
  */
 export function readPresetGrid(preset: Preset): Promise<Grid> {
   return readGrid(presetGridPath(preset), packageRoot());
+}
+
+/** The absolute path of a preset's shipped results; null when it ships none. */
+export function presetShippedDir(preset: Preset): string | null {
+  return preset.shipped === undefined ? null : join(packageRoot(), preset.shipped);
+}
+
+/** The grid's runs that `preset.verify` picks, in grid order. */
+export function presetVerifyRuns(preset: Preset, grid: Grid): GridRun[] {
+  const picks = preset.verify ?? [];
+  return grid.runs.filter((run) => picks.some((pick) => Object.entries(pick).every(([k, v]) => run.labels[k as keyof RunLabels] === v)));
+}
+
+/**
+ * A preset's grid, as the notebooks read it: its shipped runs installed into every run directory
+ * that is not there yet (runs trained here are kept), so that its tables render on a fresh clone
+ * without training. `install` is null for a preset that ships nothing.
+ *
+ * @example
+ * const { grid, install } = await preparePresetGrid(presetFromEnv());
+ * // install.installed: runs copied from results/small now; install.present: there already
+ */
+export async function preparePresetGrid(preset: Preset): Promise<{ grid: Grid; install: InstallReport | null }> {
+  const grid = await readPresetGrid(preset);
+  const dir = presetShippedDir(preset);
+  return { grid, install: dir === null ? null : await installShipped(grid, dir) };
 }

@@ -11,6 +11,7 @@ import { metricsPath, resultsPath } from "../run-files/paths.js";
 import { readMetricsFile } from "../run-files/metrics.js";
 import { readResultsFile } from "../run-files/results.js";
 import { CONFIG_NAME, readRunConfigFile } from "../run-files/run-config.js";
+import { isTempFileName } from "../util/atomic-write.js";
 import { pathExists } from "../util/fs.js";
 import { resolveRunConfig, type RunConfig } from "../train/config.js";
 import { runKey, runStatus } from "./run-state.js";
@@ -62,7 +63,8 @@ export async function aggregateRuns(outputRoot: string, expected: readonly GridR
   });
   const rows: AggregateRow[] = [];
   for (const entry of entries) {
-    if (!entry.isDirectory() || NOT_RUN_DIRS.includes(entry.name)) continue;
+    // A temporary directory is a run being installed (ablate/shipped.ts), not one yet.
+    if (!entry.isDirectory() || NOT_RUN_DIRS.includes(entry.name) || isTempFileName(entry.name)) continue;
     const row = await readRow(outputRoot, entry.name);
     if (row !== null) rows.push(row);
   }

@@ -7,6 +7,7 @@ import { join, relative, resolve } from "node:path";
 import { AGGREGATE_CSV, AGGREGATE_JSON, aggregateRuns, formatAggregate, writeAggregate } from "../ablate/aggregate.js";
 import { readGrid, type Grid } from "../ablate/grid.js";
 import { runStatus } from "../ablate/run-state.js";
+import { shipGrid, shippedMarker } from "../ablate/shipped.js";
 import { readRunLock } from "../train/run-lock.js";
 import { LOGS_DIR, runGrid, writeManifest } from "../ablate/runner.js";
 import { slurmScript } from "../ablate/slurm.js";
@@ -20,6 +21,7 @@ export const usage = `usage: hybrid-ir ablate --grid FILE [--concurrency N] [--d
        hybrid-ir ablate --grid FILE --task I
        hybrid-ir ablate --grid FILE --emit slurm [--script OUT] [--concurrency N] [--partition P] [--time T] [--cpus N] [--mem M]
        hybrid-ir ablate --grid FILE --aggregate
+       hybrid-ir ablate --grid FILE --ship DIR
 
 Expands a grid file (a base run config, "set" values, and axes model / direction / strategy /
 alpha / seed; format: src/ablate/grid.ts) into training runs, one run directory each under the
@@ -37,7 +39,13 @@ Ctrl-C (or SIGTERM) stops the runs, which save checkpoints/last; the same comman
   --emit slurm       write grid.json and a SLURM array script (default <outputRoot>/slurm-array.sh;
                      --script OUT) with one task per run; run nothing
   --aggregate        only write <outputRoot>/results.csv and results.json from the run
-                     directories (wherever they were trained) and print the table`;
+                     directories (wherever they were trained) and print the table
+  --ship DIR         write every run of the finished grid, checkpoints left out, into DIR (e.g.
+                     results/small: what the notebooks show on a fresh clone, and what CI's
+                     retrained runs must equal; format: src/ablate/shipped.ts)
+
+A run directory installed from shipped results holds shipped.json and counts as complete (the
+dry run says "complete (shipped)"); delete it to train that run here.`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -55,12 +63,13 @@ export async function run(argv: string[]): Promise<void> {
       cpus: { type: "string" },
       mem: { type: "string" },
       aggregate: { type: "boolean" },
+      ship: { type: "string" },
     },
     usage,
   );
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
   if (values.grid === undefined) throw new UsageError(`--grid FILE is required\n\n${usage}`);
-  const modes = (["dry-run", "task", "emit", "aggregate"] as const).filter((m) => values[m] !== undefined && values[m] !== false);
+  const modes = (["dry-run", "task", "emit", "aggregate", "ship"] as const).filter((m) => values[m] !== undefined && values[m] !== false);
   if (modes.length > 1) throw new UsageError(`give one of ${modes.map((m) => `--${m}`).join(", ")}, not several\n\n${usage}`);
   const mode = (modes[0] as (typeof modes)[number] | undefined) ?? "run";
   const slurmOnly = (["script", "partition", "time", "cpus", "mem"] as const).filter((o) => values[o] !== undefined);
@@ -76,6 +85,12 @@ export async function run(argv: string[]): Promise<void> {
       return dryRun(grid);
     case "aggregate":
       return aggregate(grid);
+    case "ship": {
+      const dir = resolve(values.ship!);
+      const manifest = await shipGrid(grid, dir);
+      console.log(`shipped ${manifest.runs.length} runs of ${show(grid.file)} into ${show(dir)} (commit ${manifest.commit ?? "unknown"})`);
+      return;
+    }
     case "emit": {
       const script = resolve(values.script ?? join(grid.outputRoot, "slurm-array.sh"));
       const text = slurmScript(grid, {
@@ -154,7 +169,8 @@ async function dryRun(grid: Grid): Promise<void> {
     const lock = await readRunLock(r.config.outputDir).catch(() => null);
     const busy = lock !== null && lock.alive !== false ? ` (in use by PID ${lock.owner.pid} on ${lock.owner.host})` : "";
     if (note !== null) notes.push(`[${r.index}] ${state}: ${note}`);
-    rows.push([String(r.index), r.key, l.model, `${l.train}→${l.eval ?? "-"}`, l.strategy, l.alpha === null ? "-" : String(l.alpha), String(l.seed), `${state}${note === null ? "" : "*"}${busy}`]);
+    const shipped = state === "complete" && (await shippedMarker(r.config.outputDir)) !== null ? " (shipped)" : "";
+    rows.push([String(r.index), r.key, l.model, `${l.train}→${l.eval ?? "-"}`, l.strategy, l.alpha === null ? "-" : String(l.alpha), String(l.seed), `${state}${note === null ? "" : "*"}${shipped}${busy}`]);
   }
   console.log(textTable(header, rows, { leftColumns: header.length, rule: true }));
   for (const note of notes) console.log(`* ${note}`);

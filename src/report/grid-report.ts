@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { aggregateRuns } from "../ablate/aggregate.js";
 import type { Grid } from "../ablate/grid.js";
+import { shippedMarker, type ShippedMarker } from "../ablate/shipped.js";
 import type { AggregateRow, StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
 import type { PerQueryResult } from "../eval/result.js";
@@ -26,6 +27,8 @@ export interface RunRecord {
   /** null until the run finished (or for runs from before per-query.json existed). */
   readonly perQuery: PerQueryResult | null;
   readonly metrics: readonly MetricsLine[];
+  /** Where a run installed from shipped results came from; null for a run trained here. */
+  readonly shipped: ShippedMarker | null;
 }
 
 export interface GridReport {
@@ -47,7 +50,13 @@ export async function loadGridReport(grid: Grid | string): Promise<GridReport> {
       const dir = join(root, row.dir);
       // A results.json that does not read made the run "partial" (aggregate.ts): it has no results.
       const results = row.state === "complete" ? await readResultsFileIfExists(resultsPath(dir)) : null;
-      return { row, results, perQuery: await readPerQueryFile(perQueryPath(dir)), metrics: await readMetricsFile(metricsPath(dir)) };
+      return {
+        row,
+        results,
+        perQuery: await readPerQueryFile(perQueryPath(dir)),
+        metrics: await readMetricsFile(metricsPath(dir)),
+        shipped: await shippedMarker(dir),
+      };
     }),
   );
   return { root, runs };
@@ -111,6 +120,16 @@ export function directions(report: GridReport): { train: string; eval: DatasetNa
     if (!seen.has(key)) seen.set(key, { train: row.train, eval: row.eval });
   }
   return [...seen.values()];
+}
+
+/** "12 complete runs: 3 trained here, 9 from results/small (shipped 2026-12-04, commit 2c5bb46)", for notebooks and the index page. */
+export function originLine(report: GridReport): string {
+  const complete = report.runs.filter((r) => r.results !== null);
+  const shipped = complete.filter((r) => r.shipped !== null);
+  const sources = [...new Set(shipped.map((r) => `${r.shipped!.from} (shipped ${r.shipped!.shippedAt.slice(0, 10)}, commit ${(r.shipped!.commit ?? "?").slice(0, 7)})`))];
+  const parts = [`${complete.length - shipped.length} trained here`];
+  if (shipped.length > 0) parts.push(`${shipped.length} from ${sources.join(", ")}`);
+  return `${complete.length} complete run${complete.length === 1 ? "" : "s"}: ${parts.join(", ")}`;
 }
 
 /** A count of the report's runs by state, for "11 of 11 runs complete" lines. */

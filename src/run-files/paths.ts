@@ -11,8 +11,11 @@ import { CONFIG_NAME } from "./run-config.js";
 
 export const CHECKPOINTS_DIR = "checkpoints";
 
-/** Everything a run writes (besides its lock). */
-export const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, ALIGNMENT_NAME, CHECKPOINTS_DIR];
+/** In a run installed from shipped results (ablate/shipped.ts): where it came from. */
+export const SHIPPED_NAME = "shipped.json";
+
+/** Everything a run directory holds (besides its lock). */
+export const RUN_FILES: readonly string[] = [CONFIG_NAME, METRICS_NAME, RESULTS_NAME, PER_QUERY_NAME, ALIGNMENT_NAME, CHECKPOINTS_DIR, SHIPPED_NAME];
 
 export const configPath = (dir: string): string => join(dir, CONFIG_NAME);
 export const metricsPath = (dir: string): string => join(dir, METRICS_NAME);

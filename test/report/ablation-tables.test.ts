@@ -76,6 +76,7 @@ function record(strategy: StrategyName, alpha: number | null, seed: number, resu
     row,
     results,
     perQuery: perQuery ?? null,
+    shipped: null,
     metrics: [
       { type: "train", step: 10, loss: 3, lr: 1e-3, gradNorm: 1, pairsPerSec: 8, secPerStep: 4, epoch: 0 },
       { type: "train", step: 20, loss: 2, lr: 1e-3, gradNorm: 1, pairsPerSec: 12, secPerStep: 2, epoch: 0 },

@@ -71,7 +71,7 @@ function report(): GridReport {
       pairsPerSec: 1,
       gitCommit: null,
     };
-    return { row, results: { ...rest, dataset: "xquad-r" } as unknown as RunResults, perQuery: perQuery ?? null, metrics: [] };
+    return { row, results: { ...rest, dataset: "xquad-r" } as unknown as RunResults, perQuery: perQuery ?? null, metrics: [], shipped: null };
   });
   return { root, runs: records };
 }
