@@ -17,6 +17,7 @@ import { loadDataset } from "../src/data/lareqa.js";
 import { withEmbedPool } from "../src/model/embed-pool.js";
 import type { TextInput } from "../src/model/inputs.js";
 import { loadModel } from "../src/model/load.js";
+import { silentLogger } from "../src/util/logger.js";
 
 const BATCH = 32;
 const TOKENS = 64;
@@ -42,7 +43,7 @@ const paragraphs = [...new Set(ds.candidates.map((c) => c.context))];
 // Every k-th paragraph, so languages mix as in the whole set.
 const step = Math.max(1, Math.floor(paragraphs.length / (batches * BATCH)));
 const texts: TextInput[] = paragraphs.filter((_, i) => i % step === 0).slice(0, batches * BATCH).map((text) => ({ text }));
-const backend = await initBackend("wasm", () => {});
+const backend = await initBackend("wasm", silentLogger);
 let loaded;
 try {
   loaded = await loadModel(modelName, { corpus: () => texts.map((t) => t.text), seed: 0, hub: { offline: true } });

@@ -43,6 +43,7 @@ import { AdamW, clipByGlobalNorm } from "../src/train/optimizer.js";
 import type { EncoderConfig, NamedTensor } from "../src/model/types.js";
 import { encoderWeightSpec } from "../src/model/weight-spec.js";
 import { mulberry32, randomInt, randomNormal, type Random } from "../src/util/random.js";
+import { consoleLogger, stderrLogger } from "../src/util/logger.js";
 
 const MINI: EncoderConfig = { ...MINI_CONFIG, vocabSize: 32000 };
 /** xlm-roberta-base's shape (random weights): 278M parameters, 192M of them the embedding table. */
@@ -410,7 +411,7 @@ async function main(): Promise<void> {
     if (modes === undefined) throw new Error(`--mode: '${values.mode}' is not one of: embed, train, both`);
     const warmup = Number(values.warmup);
     if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup: '${values.warmup}' is not an integer >= 0`);
-    const backend = await initBackend("wasm", (m) => console.error(m));
+    const backend = await initBackend("wasm", stderrLogger());
     for (const mode of modes) {
       const reps = values.reps !== undefined ? Number(values.reps) : configName === "base" ? (mode === "embed" ? 2 : 1) : 5;
       if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: '${values.reps}' is not a positive integer`);
@@ -427,7 +428,7 @@ async function main(): Promise<void> {
   if (only !== undefined && !parts.includes(only as Part)) throw new Error(`--only: '${only}' is not one of: ${parts.join(", ")}`);
   const run = (part: Part) => only === undefined || only === part;
   const seed = Number(values.seed);
-  const backend = await initBackend("wasm", (m) => console.log(m));
+  const backend = await initBackend("wasm", consoleLogger());
   console.log(`backend ${backend}; config ${JSON.stringify(CONFIG)}`);
   const kernels = run("kernels") ? benchKernels(mulberry32(seed)) : [];
   if (kernels.length > 0) printKernels(kernels);

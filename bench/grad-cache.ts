@@ -37,6 +37,7 @@ import { stepGradients, type EmbeddingModel } from "../src/train/grad-cache.js";
 import { infoNceLoss } from "../src/train/loss.js";
 import { AdamW, clipByGlobalNorm } from "../src/train/optimizer.js";
 import { mulberry32, randomInt } from "../src/util/random.js";
+import { stderrLogger } from "../src/util/logger.js";
 
 const CONFIGS: Readonly<Record<string, EncoderConfig>> = {
   mini: { ...MINI_CONFIG, vocabSize: 32000 },
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!(values.config in CONFIGS)) throw new Error(`--config: '${values.config}' is not one of: ${Object.keys(CONFIGS).join(", ")}`);
-  await initBackend("wasm", (m) => console.error(m));
+  await initBackend("wasm", stderrLogger());
   const line = await measure(values.config, positive("batch", values.batch ?? ""), chunk === 0 || chunk === null ? null : chunk, positive("reps", values.reps), positive("warmup", values.warmup, 0));
   console.log(JSON.stringify(line));
 }

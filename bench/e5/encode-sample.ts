@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { initBackend } from "../../src/compute/backend.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { loadModel } from "../../src/model/load.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const { values } = parseArgs({ options: { sample: { type: "string", default: "256" }, "write-texts": { type: "string" }, "batch-size": { type: "string", default: "8" } } });
 const n = Number(values.sample);
@@ -34,7 +35,7 @@ if (values["write-texts"]) {
   await writeFile(join(dir, "candidate_uids.txt"), lines(candidates.map((c) => c.uid)));
 }
 
-const backend = await initBackend("wasm", () => {});
+const backend = await initBackend("wasm", silentLogger);
 let loaded;
 try {
   loaded = await loadModel("e5-small", { hub: { offline: true } });

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { writeFile } from "node:fs/promises";
 import { BACKEND_NAMES, initBackend, isBackendName } from "../../src/compute/backend.js";
 import { randomInt, type Random } from "../../src/util/random.js";
+import { stderrLogger } from "../../src/util/logger.js";
 
 /** What is known about the active backend's device: tfjs-backend-webgpu's adapter info, if any. */
 export function deviceInfo(): Record<string, unknown> {
@@ -20,7 +21,7 @@ export function deviceInfo(): Record<string, unknown> {
 /** Starts `name` (throws if it cannot), logging to stderr. */
 export async function startBackend(name: string): Promise<string> {
   if (!isBackendName(name)) throw new Error(`--backend: '${name}' is not one of ${BACKEND_NAMES.join(", ")}`);
-  return initBackend(name, (m) => console.error(m));
+  return initBackend(name, stderrLogger());
 }
 
 /** An integer option ≥ min, or its default. */

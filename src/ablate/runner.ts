@@ -30,6 +30,7 @@ import type { Grid } from "./grid.js";
 import { RUN_CHILD, requestArgs, type GridRunRequest } from "./run-child.js";
 import { runKey, runState } from "./run-state.js";
 import type { AggregateRow, GridRun, RunLabels, RunState } from "./types.js";
+import { consoleLogger, type Logger } from "../util/logger.js";
 
 /** Preloaded into each child: it SIGKILLs itself once its parent (the runner) is gone. */
 const ORPHAN_GUARD =
@@ -45,8 +46,8 @@ export interface RunGridOptions {
   readonly concurrency?: number;
   /** Aborting sends SIGINT to the running children (they save checkpoints/last), waits for them, starts nothing more. */
   readonly signal?: AbortSignal;
-  /** Where progress lines go (default console.log). */
-  readonly log?: (line: string) => void;
+  /** Progress (info), diverged runs (warn) and failed runs (error); default the terminal at HYBRID_IR_LOG_LEVEL. */
+  readonly logger?: Logger;
   /** Start diverged runs afresh (their run files removed) instead of skipping them. */
   readonly retryDiverged?: boolean;
   /**
@@ -110,7 +111,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
   if (options.backend !== undefined) grid = onBackend(grid, options.backend);
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? consoleLogger();
   const signal = options.signal;
   await writeManifest(grid);
   await mkdir(join(grid.outputRoot, LOGS_DIR), { recursive: true });
@@ -120,7 +121,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
   const initial = await Promise.all(selected.map((r) => runState(r.config.outputDir, r.config)));
   const toTrain = initial.filter((s) => s === "new" || s === "partial" || (s === "diverged" && options.retryDiverged)).length;
   const counts = (["new", "partial", "complete", "diverged"] as const).map((s) => `${initial.filter((x) => x === s).length} ${s}`);
-  log(
+  logger.info(
     `grid ${grid.file}: ${selected.length} run${selected.length === 1 ? "" : "s"} (${counts.join(", ")}), ${toTrain} to train, ` +
       `concurrency ${concurrency}; logs in ${relativePath(join(grid.outputRoot, LOGS_DIR))}`,
   );
@@ -150,14 +151,14 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
       reports.push(report);
       if (report.seconds > 0 && report.outcome !== "interrupted") durations.push(report.seconds);
       const head = `[${run.index}] ${run.key}`;
-      if (report.outcome === "skipped") log(`${head} complete, skipped · ${progress()}`);
-      else if (report.outcome === "diverged") log(`${head} WARNING diverged (see ${relativePath(logPath(grid, run))}); --retry-diverged starts it afresh · ${progress()}`);
-      else if (report.outcome === "busy") log(`${head} ${report.note}, left to it · ${progress()}`);
-      else if (report.outcome === "interrupted") log(`${head} interrupted after ${formatSeconds(report.seconds)}; resumable · ${progress()}`);
+      if (report.outcome === "skipped") logger.info(`${head} complete, skipped · ${progress()}`);
+      else if (report.outcome === "diverged") logger.warn(`${head} diverged (see ${relativePath(logPath(grid, run))}); --retry-diverged starts it afresh · ${progress()}`);
+      else if (report.outcome === "busy") logger.warn(`${head} ${report.note}, left to it · ${progress()}`);
+      else if (report.outcome === "interrupted") logger.info(`${head} interrupted after ${formatSeconds(report.seconds)}; resumable · ${progress()}`);
       else if (report.outcome === "failed") {
-        log(`${head} FAILED (exit ${report.exitCode ?? "by signal"}) after ${formatSeconds(report.seconds)} · ${progress()}; last lines of ${relativePath(logPath(grid, run))}:`);
-        for (const line of await tail(logPath(grid, run), 15)) log(`    ${line}`);
-      } else log(`${head} ${report.outcome} in ${formatSeconds(report.seconds)} · ${progress()}`);
+        const lines = (await tail(logPath(grid, run), 15)).map((line) => `\n    ${line}`).join("");
+        logger.error(`${head} FAILED (exit ${report.exitCode ?? "by signal"}) after ${formatSeconds(report.seconds)} · ${progress()}; last lines of ${relativePath(logPath(grid, run))}:${lines}`);
+      } else logger.info(`${head} ${report.outcome} in ${formatSeconds(report.seconds)} · ${progress()}`);
     }
   };
 
@@ -184,7 +185,7 @@ export async function runGrid(grid: Grid, options: RunGridOptions = {}): Promise
     // "new" may be a directory a killed run left with no config.json yet; starting removes only run files.
     const request: GridRunRequest = state === "partial" ? { mode: "resume", dir } : { mode: "start", configFile: await writeRunConfig(grid, run) };
     const action = state === "partial" ? "resuming" : state === "diverged" ? "retrying afresh" : "training";
-    log(`[${run.index}] ${run.key} ${labelText(run.labels)}: ${state}, ${action} · ${progress()}`);
+    logger.info(`[${run.index}] ${run.key} ${labelText(run.labels)}: ${state}, ${action} · ${progress()}`);
     const started = Date.now();
     const exit = await spawnTrain(logPath(grid, run), request, children, signal, childEnv);
     const seconds = (Date.now() - started) / 1000;

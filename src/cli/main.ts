@@ -2,6 +2,7 @@
 /** `hybrid-ir <command>`: each command lives in its own module and is loaded on demand. */
 import { DataError } from "../util/errors.js";
 import { UsageError } from "./args.js";
+import { LOG_LEVEL_ENV, logLevelFromEnv, parseLogLevel, type LogLevel } from "../util/logger.js";
 
 /** What a command module exports. */
 export interface Command {
@@ -32,15 +33,25 @@ function help(): string {
     "",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run `hybrid-ir <command> --help` for a command's options. --debug (any command) prints the",
-    "stack trace of an error that is not an input error.",
+    "Run `hybrid-ir <command> --help` for a command's options. Any command also takes:",
+    "  --log-level L   debug, info (default), warn, error or silent; also HYBRID_IR_LOG_LEVEL, which",
+    "                  runs started by `ablate` inherit. Warnings and errors go to stderr.",
+    "  --quiet         --log-level warn: only warnings and errors",
+    "  --verbose       --log-level debug",
+    "  --debug         --verbose, and the stack trace of an error that is not an input error",
   ].join("\n");
 }
 
 async function main(args: string[]): Promise<number> {
   // --debug: stack traces for errors that are not the tool's own input errors (a bug report's material).
   const debug = args.includes("--debug");
-  const argv = args.filter((a) => a !== "--debug");
+  let argv: string[];
+  try {
+    argv = takeLogLevel(args.filter((a) => a !== "--debug"), debug);
+  } catch (err) {
+    console.error(`hybrid-ir: ${(err as Error).message}`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
@@ -78,6 +89,28 @@ async function main(args: string[]): Promise<number> {
     console.error(debug ? (e as Error)?.stack : `(rerun with --debug for the stack trace)`);
     return 1;
   }
+}
+
+/**
+ * Removes the logging flags from `args` and sets HYBRID_IR_LOG_LEVEL from them, which every
+ * logger the command makes (consoleLogger) and every child process it starts then follow.
+ */
+function takeLogLevel(args: readonly string[], debug: boolean): string[] {
+  const rest: string[] = [];
+  let level: LogLevel | undefined = debug ? "debug" : undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--quiet") level = "warn";
+    else if (a === "--verbose") level = "debug";
+    else if (a === "--log-level" || a.startsWith("--log-level=")) {
+      const value = a === "--log-level" ? args[++i] : a.slice("--log-level=".length);
+      if (value === undefined) throw new RangeError("--log-level needs a level (debug, info, warn, error or silent)");
+      level = parseLogLevel(value, "--log-level");
+    } else rest.push(a);
+  }
+  if (level !== undefined) process.env[LOG_LEVEL_ENV] = level;
+  else logLevelFromEnv(); // a bad HYBRID_IR_LOG_LEVEL is reported here, once, rather than by the first logger
+  return rest;
 }
 
 process.exitCode = await main(process.argv.slice(2));

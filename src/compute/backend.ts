@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installWasmKernels } from "./wasm-kernels.js";
+import { consoleLogger, type Logger } from "../util/logger.js";
 
 /** The backends a config or flag may name: a concrete one, or "auto" for the first of `CANDIDATES` that starts. */
 export const BACKEND_NAMES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
@@ -121,17 +122,14 @@ const NAMES: readonly Exclude<BackendName, "auto">[] = [...new Set(CANDIDATES.ma
 /**
  * Sets the tfjs backend and returns the name of the one now active. "auto" takes the first
  * candidate that starts (the TensorFlow binding with GPU, then without, WebGPU, wasm, cpu),
- * logging one line per candidate skipped and why, then the one chosen; a named backend tries
+ * logging (debug) each candidate skipped and why, then (info) the one chosen; a named backend tries
  * only its own candidates and failing to start is an error rather than a silent fallback.
  * Choosing wasm also installs this project's wasm kernels (once).
  *
  * @example
  * const backend = await initBackend(); // "wasm" on a machine without GPU or TensorFlow binding
  */
-export async function initBackend(
-  name: BackendName = "auto",
-  log: (message: string) => void = (message) => console.warn(message),
-): Promise<string> {
+export async function initBackend(name: BackendName = "auto", logger: Logger = consoleLogger()): Promise<string> {
   const candidates = name === "auto" ? CANDIDATES : CANDIDATES.filter((c) => c.name === name);
   if (candidates.length === 0) {
     throw new Error(`unknown backend '${name}' (expected one of: auto, ${NAMES.join(", ")})`);
@@ -141,12 +139,12 @@ export async function initBackend(
     const label = candidate.label ?? candidate.name;
     try {
       await candidate.init();
-      if (name === "auto") log(`backend ${tf.getBackend()} chosen${label === tf.getBackend() ? "" : ` (${label})`}`);
+      if (name === "auto") logger.info(`backend ${tf.getBackend()} chosen${label === tf.getBackend() ? "" : ` (${label})`}`);
       return tf.getBackend();
     } catch (error) {
       const reason = `${label}: ${error instanceof Error ? error.message : String(error)}`;
       reasons.push(reason);
-      if (name === "auto") log(`backend ${reason}; trying the next one`);
+      if (name === "auto") logger.debug(`backend ${reason}; trying the next one`);
     }
   }
   throw new Error(`no tfjs backend could start (${reasons.join("; ")})`);

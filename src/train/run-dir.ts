@@ -36,14 +36,15 @@ import { pathExists } from "../util/fs.js";
 import { textTable } from "../util/text-table.js";
 import type { RunConfig } from "./config.js";
 import { acquireRunLock, LOCK_NAME, type HeldLock } from "./run-lock.js";
+import { silentLogger, type Logger } from "../util/logger.js";
 
 export interface OpenRunDirOptions {
   /** Continue the run in `dir` (it must hold one). */
   readonly resume?: boolean;
   /** Start afresh in a directory that holds a previous run: its run files are deleted. */
   readonly overwrite?: boolean;
-  /** Where "removed a stale lock / temporary file" lines go (default none). */
-  readonly log?: (line: string) => void;
+  /** Where "removed a stale lock / temporary file" warnings go (default none). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -54,13 +55,13 @@ export interface OpenRunDirOptions {
  */
 export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): Promise<RunDir> {
   if (options.resume && options.overwrite) throw new DataError(dir, "give --resume or --overwrite, not both");
-  const log = options.log ?? (() => undefined);
+  const logger = options.logger ?? silentLogger;
   const existed = await pathExists(dir);
   if (options.resume && !existed) throw new DataError(dir, `holds no run to resume (no such directory)`);
   await mkdir(dir, { recursive: true });
   let lock: HeldLock;
   try {
-    lock = await acquireRunLock(dir, log);
+    lock = await acquireRunLock(dir, logger);
   } catch (err) {
     if (!existed) await rmdir(dir).catch(() => undefined); // only if still empty: another process may be starting in it
     throw err;
@@ -68,7 +69,7 @@ export async function openRunDir(dir: string, options: OpenRunDirOptions = {}): 
   const run = new RunDir(dir, lock, !existed);
   try {
     const removed = await removeStaleTempFiles(dir);
-    if (removed.length > 0) log(`${dir}: removed ${removed.join(", ")}, left by a killed write`);
+    if (removed.length > 0) logger.warn(`${dir}: removed ${removed.join(", ")}, left by a killed write`);
     const entries = (await readdir(dir)).filter((e) => e !== LOCK_NAME && !isTempFileName(e));
     if (options.resume) {
       if (!entries.includes(CONFIG_NAME)) throw new DataError(dir, `holds no run to resume (no ${CONFIG_NAME})`);

@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../util/errors.js";
 import { processIsAlive, procStatFields } from "../util/atomic-write.js";
+import { silentLogger, type Logger } from "../util/logger.js";
 
 export const LOCK_NAME = "run.lock";
 
@@ -83,9 +84,9 @@ export async function readRunLock(dir: string): Promise<{ readonly owner: LockOw
 
 /**
  * Takes the lock of run directory `dir` (which must exist) for this process, removing a stale
- * one (reported through `log`). A live or unverifiable owner is a DataError naming it.
+ * one (a warning to `logger`). A live or unverifiable owner is a DataError naming it.
  */
-export async function acquireRunLock(dir: string, log: (line: string) => void = () => undefined): Promise<HeldLock> {
+export async function acquireRunLock(dir: string, logger: Logger = silentLogger): Promise<HeldLock> {
   const path = join(dir, LOCK_NAME);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), processStart: processStartOf(process.pid) };
   const text = JSON.stringify(owner) + "\n";
@@ -121,7 +122,7 @@ export async function acquireRunLock(dir: string, log: (line: string) => void = 
       }
       const moved = await readFile(aside, "utf8").catch(() => null);
       if (moved !== seen) await link(aside, path).catch(() => undefined);
-      else log(`${dir}: removed the stale lock of ${describe(holder)}: that process is gone`);
+      else logger.warn(`${dir}: removed the stale lock of ${describe(holder)}: that process is gone`);
       await rm(aside, { force: true });
     }
     throw new DataError(dir, `could not take ${path}: other processes keep taking it`);

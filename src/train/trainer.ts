@@ -29,6 +29,7 @@ import { readRunRecords } from "./run-records.js";
 import { encodePairs } from "./pair-batches.js";
 import { trainIn, type PreparedRun, type RunData } from "./training-loop.js";
 import { validationBatches, type EncodedPairs } from "./validation.js";
+import { beforeEach, consoleLogger, type Logger } from "../util/logger.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
 export interface StepInfo {
@@ -56,8 +57,8 @@ export interface TrainOptions {
   readonly overwrite?: boolean;
   /** Aborting finishes the current step, saves `checkpoints/last` and returns status "interrupted". */
   readonly signal?: AbortSignal;
-  /** Where log lines go (default console.log). */
-  readonly log?: (line: string) => void;
+  /** Where progress (info), warnings and debug lines go (default: the terminal, at HYBRID_IR_LOG_LEVEL). */
+  readonly logger?: Logger;
   /** Show a progress bar on stderr (default: when stderr is a terminal). */
   readonly progress?: boolean;
   /** Called after every step, once its checkpoint (if any) is written. */
@@ -81,26 +82,24 @@ export interface TrainResult {
 
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const showProgress = options.progress ?? process.stderr.isTTY === true;
-  const print = options.log ?? ((line: string) => console.log(line));
   // While the training bar is drawn, a log line first clears it; the bar redraws at its next update.
   const display = { barDrawn: false };
-  const log = (line: string) => {
+  const logger = beforeEach(options.logger ?? consoleLogger(), () => {
     if (display.barDrawn && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-    print(line);
-  };
-  const backend = await initBackend(config.backend, log);
+  });
+  const backend = await initBackend(config.backend, logger);
   const configFile = options.configFile ?? new RunDir(config.outputDir).configPath;
 
   // ---- everything that can be checked before the run directory is touched: a start that fails
   // here leaves nothing behind, so the same command works once the input is fixed.
   if (options.resume && options.overwrite) throw new DataError(config.outputDir, "give --resume or --overwrite, not both");
   if (options.resume) await checkResumedConfig(new RunDir(config.outputDir), config);
-  const data = await loadRunData(config, log);
+  const data = await loadRunData(config, logger);
   const { records, validation } = data;
   const trainPools = buildPools(records);
   const sampler = buildSampler(config, trainPools, records.length, configFile);
   const pools = summarizePools(trainPools);
-  log(
+  logger.info(
     `data: ${records.length} training records (${pools.groups} groups, ${pools.languages.join(" ")}), ` +
       `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}` +
       `${config.gradCache === null ? "" : ` (grad cache, chunks of ${config.gradCache.chunkSize})`}, ${sampler.length} batches per epoch`,
@@ -120,12 +119,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // ---- the run directory, locked for this process until the run returns
   let run: RunDir;
   try {
-    run = await openRunDir(config.outputDir, { resume: options.resume, overwrite: options.overwrite, log });
+    run = await openRunDir(config.outputDir, { resume: options.resume, overwrite: options.overwrite, logger });
   } catch (err) {
     model.dispose();
     throw err;
   }
-  const prepared: PreparedRun = { config, options, log, display, showProgress, backend, data, languages: trainPools.languages, sampler, model, encoderOptions, validationSet, started: false };
+  const prepared: PreparedRun = { config, options, logger, display, showProgress, backend, data, languages: trainPools.languages, sampler, model, encoderOptions, validationSet, started: false };
   try {
     return await trainIn(run, prepared);
   } catch (err) {
@@ -158,7 +157,7 @@ function buildSampler(config: RunConfig, pools: ReturnType<typeof buildPools>, r
  * Reads the training records, holds out the validation split by article, loads the benchmark
  * and checks that no training text is a benchmark text.
  */
-async function loadRunData(config: RunConfig, log: (line: string) => void): Promise<RunData> {
+async function loadRunData(config: RunConfig, logger: Logger): Promise<RunData> {
   const withContext = config.data.withContext;
   const { all, ...split } = await readRunRecords(config);
   const evalConfig = config.eval;
@@ -168,7 +167,7 @@ async function loadRunData(config: RunConfig, log: (line: string) => void): Prom
       : await loadDataset(evalConfig.dataset, { maxQuestionIds: evalConfig.maxQuestionIds ?? undefined, languages: evalConfig.languages ?? undefined });
   if (benchmark !== null) {
     const report = checkContamination(split.train, benchmark, { allowOverlap: config.data.allowContamination });
-    if (report.examples.length > 0) log(`warning (allowed by data.allowContamination): ${describeContamination(report)}`);
+    if (report.examples.length > 0) logger.warn(`allowed by data.allowContamination: ${describeContamination(report)}`);
   }
   const corpus: string[] = [];
   for (const r of all) corpus.push(r.query, r.positive, ...(withContext && r.context ? [r.context] : []));

@@ -35,6 +35,7 @@ import { learningRate } from "./schedule.js";
 import type { TrainOptions, TrainResult } from "./trainer.js";
 import { encodePairs, endless } from "./pair-batches.js";
 import { benchmarkOptions, evaluateAndAlign, summaryLine, validationLoss, type EncodedPairs } from "./validation.js";
+import type { Logger } from "../util/logger.js";
 
 export interface RunData {
   /** Training records (the sampler's index space). */
@@ -50,7 +51,7 @@ export interface RunData {
 export interface PreparedRun {
   readonly config: RunConfig;
   readonly options: TrainOptions;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
   readonly display: { barDrawn: boolean };
   readonly showProgress: boolean;
   readonly backend: string;
@@ -127,7 +128,7 @@ class Training {
 
   /** Fresh, or from checkpoints/last when resuming (model, optimiser, adversary, sampler position). */
   static async start(run: RunDir, prepared: PreparedRun, provenance: Provenance): Promise<Training> {
-    const { config, options, log, sampler, encoderOptions } = prepared;
+    const { config, options, logger, sampler, encoderOptions } = prepared;
     const resumeFrom = options.resume && (await run.hasCheckpoint("last")) ? run.checkpointPath("last") : null;
     const progress: TrainerProgress =
       resumeFrom === null
@@ -162,11 +163,11 @@ class Training {
     if (options.resume) {
       await run.truncateMetrics(progress.step);
       await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
-      log(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
+      logger.info(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
     }
     const parameters = model.variables().reduce((n, v) => n + v.size, 0);
-    log(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
-    log(
+    logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
+    logger.info(
       `optim: AdamW lr ${config.optim.lr} (${training.schedule.schedule}, ${warmupStepsOf(config)} warm-up steps), ` +
         `weight decay ${weightDecay}, clip ${clipNorm}; ${config.steps} steps`,
     );
@@ -220,7 +221,7 @@ class Training {
       const steps = this.state.step - startStep;
       if (steps > 0) {
         const seconds = (performance.now() - started) / 1000;
-        this.prepared.log(`trained steps ${startStep + 1}-${this.state.step} in ${seconds.toFixed(1)} s (${(seconds / steps).toFixed(2)} s/step)`);
+        this.prepared.logger.info(`trained steps ${startStep + 1}-${this.state.step} in ${seconds.toFixed(1)} s (${(seconds / steps).toFixed(2)} s/step)`);
       }
     }
   }
@@ -268,7 +269,7 @@ class Training {
   /** One metrics "train" line and log line with the means since the last one. */
   private async logInterval(lr: number, epoch: number): Promise<void> {
     const { interval, step } = this.state;
-    const { config, log } = this.prepared;
+    const { config, logger } = this.prepared;
     const line = {
       type: "train" as const,
       step,
@@ -281,7 +282,7 @@ class Training {
       ...(this.adversary === null ? {} : { adversary: this.adversary.takeInterval() ?? undefined }),
     };
     await this.run.appendMetrics(line);
-    log(
+    logger.info(
       `step ${step}/${config.steps} | loss ${line.loss.toFixed(4)} | lr ${lr.toExponential(2)} | grad ${line.gradNorm.toFixed(3)} | ` +
         `${line.pairsPerSec.toFixed(1)} pairs/s | ${line.secPerStep.toFixed(2)} s/step | epoch ${line.epoch}` +
         (line.adversary ? ` | discriminator CE ${line.adversary.loss.toFixed(3)} acc ${line.adversary.accuracy.toFixed(2)} λ ${line.adversary.lambda.toFixed(3)}` : ""),
@@ -301,7 +302,7 @@ class Training {
     };
     await this.run.appendMetrics({ type: "val", step, valLoss, best: improved });
     if (improved) await this.save("best");
-    this.prepared.log(
+    this.prepared.logger.info(
       `step ${step}: val loss ${valLoss.toFixed(4)}${improved ? " (best, saved checkpoints/best)" : ` (best ${bestValLoss?.toFixed(4)} at step ${bestStep})`}`,
     );
     return valLoss;
@@ -319,7 +320,7 @@ class Training {
     const message = `step ${step}: no better validation loss in ${badValidations} validations (best ${bestValLoss?.toFixed(4)} at step ${bestStep})`;
     this.state = { ...this.state, stop: { status: "early-stopped", step, message } };
     await this.run.appendMetrics({ type: "event", step, event: "early-stopped", detail: message });
-    this.prepared.log(message);
+    this.prepared.logger.info(message);
     return { status: "early-stopped", message };
   }
 
@@ -352,16 +353,16 @@ class Training {
    * and evaluates the benchmark with the best checkpoint into results.json.
    */
   async finish(ended: Outcome | null): Promise<TrainResult> {
-    const { config, log } = this.prepared;
+    const { config, logger } = this.prepared;
     const { step } = this.state;
     const outcome: Outcome = ended ?? (step < config.steps ? { status: "interrupted", message: "" } : { status: "completed", message: "" });
     let evaluation: RunResults | null = null;
     if (outcome.status === "diverged") {
-      log(`training diverged: ${outcome.message}`);
+      logger.warn(`training diverged: ${outcome.message}`);
     } else if (outcome.status === "interrupted") {
       if (this.lastSaved !== step) await this.save("last");
       await this.run.appendMetrics({ type: "event", step, event: "interrupted" });
-      log(`interrupted at step ${step}: saved ${this.run.checkpointPath("last")}; continue with --resume`);
+      logger.info(`interrupted at step ${step}: saved ${this.run.checkpointPath("last")}; continue with --resume`);
     } else {
       if (this.validating && this.state.lastValidationStep !== step) await this.validate();
       if (this.lastSaved !== step) await this.save("last");
@@ -373,14 +374,14 @@ class Training {
 
   /** The benchmark scored with the best checkpoint (results.json, per-query.json, alignment.json); null without an `eval` section. */
   private async evaluate(status: TrainStatus): Promise<RunResults | null> {
-    const { config, data, options, log, encoderOptions } = this.prepared;
+    const { config, data, options, logger, encoderOptions } = this.prepared;
     if (data.benchmark === null || config.eval === null) return null;
     const { step, bestStep, bestValLoss } = this.state;
     // The model in memory is the best one unless validation found a better earlier step.
     const checkpoint: CheckpointName = bestStep === null ? "last" : "best";
     const checkpointStep = bestStep ?? step;
     const evalModel = checkpointStep === step ? this.model : await loadCheckpointModel(this.run.checkpointPath("best"), this.model, encoderOptions);
-    log(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
+    logger.info(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
     try {
       // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
       // bars show unless turned off; on a non-terminal they print a line every few seconds.
@@ -390,7 +391,7 @@ class Training {
       });
       const run = { outputDir: this.run.dir, status, model: config.model.ref, sampler: config.sampler, steps: step, checkpoint, checkpointStep, bestValLoss, gitCommit: this.provenance.gitCommit };
       const results = await this.run.writeResults({ dataset: config.eval.dataset, run, ...measured }, { perQuery, alignment });
-      log(summaryLine(results));
+      logger.info(summaryLine(results));
       return results;
     } finally {
       if (evalModel !== this.model) evalModel.dispose();

@@ -11,6 +11,7 @@ import { runConfigToJson } from "../../src/train/config.js";
 import { UsageError } from "../../src/cli/args.js";
 import * as ablate from "../../src/cli/ablate.js";
 import { cli, events, parseCsv, processesMentioning, rejectsData, start, tinyBase, waitFor, workspace } from "./helpers.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const exists = (path: string) => access(path).then(
   () => true,
@@ -141,7 +142,7 @@ describe("hybrid-ir ablate", () => {
     assert.equal(await exists(join(dir, "runs", "dry")), false, "nothing written");
 
     // runGrid's backend option re-keys the runs, as "set": { "backend" } would; only: [] trains none of them
-    const summary = await runGrid(grid, { backend: "cpu", only: [], log: () => {} });
+    const summary = await runGrid(grid, { backend: "cpu", only: [], logger: silentLogger });
     assert.deepEqual([summary.runs, summary.failed], [[], 0]);
     // Issue 15, case 6: the aggregate lists the runs never started, not only the directories found.
     assert.deepEqual(
@@ -180,9 +181,10 @@ describe("hybrid-ir ablate", () => {
     const out = await cli(dir, "ablate", "--grid", "fail.json");
     assert.equal(out.code, 1, out.stdout);
     for (const [i, name] of ["missing", "gone"].entries()) {
-      const lines = out.stdout.split("\n");
-      const at = lines.findIndex((l) => new RegExp(`^\\[${i}\\] \\w+ FAILED \\(exit 1\\) after [\\d.]+s · ${i + 1}/2 done`).test(l));
-      assert.ok(at >= 0, out.stdout);
+      // An error, so on stderr, whatever the progress lines on stdout say.
+      const lines = out.stderr.split("\n");
+      const at = lines.findIndex((l) => new RegExp(`^error: \\[${i}\\] \\w+ FAILED \\(exit 1\\) after [\\d.]+s · ${i + 1}/2 done`).test(l));
+      assert.ok(at >= 0, out.stderr);
       assert.match(lines.slice(at + 1, at + 16).join("\n"), new RegExp(`^    .*${name}\\.jsonl`, "m"), "the log's last lines follow");
     }
     assert.match(out.stderr, /fail\.json: 2 of 2 runs failed: 0 \(\w{12}\), 1 \(\w{12}\); their logs are in runs\/fail\/logs/);
@@ -220,7 +222,7 @@ describe("hybrid-ir ablate", () => {
     assert.equal(await runState(d, { ...run.config, eval: { dataset: "xquad-r", maxQuestionIds: null, languages: null, every: "end", batchSize: 32 } }), "partial");
     await writeFile(join(d, "metrics.jsonl"), '{"type":"event","step":6,"event":"diverged","detail":"loss NaN"}\n');
     assert.equal(await state(), "diverged");
-    const summary = await runGrid(await readGrid("state.json", dir), { log: () => {} });
+    const summary = await runGrid(await readGrid("state.json", dir), { logger: silentLogger });
     assert.deepEqual(summary.runs.map((r) => [r.outcome, r.exitCode]), [["diverged", null]], "skipped without --retry-diverged");
     assert.deepEqual(summary.rows?.map((r) => r.state), ["diverged"]);
     // Issue 15, case 6: a results.json that does not read back is not a finished run (--dry-run said "complete").

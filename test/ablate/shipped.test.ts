@@ -10,6 +10,7 @@ import { compareWithShipped, installShipped, readShippedManifest, shipGrid, ship
 import { loadGridReport, originLine } from "../../src/report/grid-report.js";
 import { DataError } from "../../src/util/errors.js";
 import { cli, tinyBase, workspace } from "./helpers.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 describe("shipped results", () => {
   const ws = workspace("hybrid-ir-shipped-");
@@ -21,7 +22,7 @@ describe("shipped results", () => {
 
   test("a shipped grid installs as complete runs, reads back identically, and a run retrained elsewhere equals its shipped copy", async () => {
     const trained = await gridAt("trained");
-    const summary = await runGrid(trained, { concurrency: 2, log: () => {} });
+    const summary = await runGrid(trained, { concurrency: 2, logger: silentLogger });
     assert.equal(summary.failed, 0);
     const shipped = join(ws.dir(), "results", "tiny");
 
@@ -54,14 +55,14 @@ describe("shipped results", () => {
     assert.match(originLine(b), /^2 complete runs: 0 trained here, 2 from /);
     assert.equal(originLine(a), "2 complete runs: 2 trained here");
     // The grid runner takes installed runs as complete: nothing to train.
-    const again = await runGrid(fresh, { log: () => {} });
+    const again = await runGrid(fresh, { logger: silentLogger });
     assert.deepEqual(again.runs.map((r) => r.outcome), ["skipped", "skipped"]);
     assert.deepEqual([(await installShipped(fresh, shipped)).installed.length, (await installShipped(fresh, shipped)).present.length], [0, 2]);
 
     // Retrained from scratch, alone and with other threads: the same run, bit for bit.
     const retrained = await gridAt("retrained");
     const one = retrained.runs.filter((r) => r.labels.strategy === "hybrid");
-    assert.equal((await runGrid(retrained, { only: one.map((r) => r.index), log: () => {} })).failed, 0);
+    assert.equal((await runGrid(retrained, { only: one.map((r) => r.index), logger: silentLogger })).failed, 0);
     assert.deepEqual(await compareWithShipped(one, shipped), []);
     // The rest install around it; the retrained run is left as it is.
     const around = await installShipped(retrained, shipped);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -157,8 +157,9 @@ describe("hybrid-ir train", () => {
     await writeFile(join(dir, "runs/shared/per-query.json.999999999.tmp"), "half");
     const resumed = await cli(dir, "train", "--resume", "--output", "runs/shared");
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stdout, new RegExp(`removed the stale lock of PID ${dead.pid} on \\S+ since 2026-01-01T00:00:00.000Z: that process is gone`));
-    assert.match(resumed.stdout, /removed per-query\.json\.999999999\.tmp, left by a killed write/);
+    // Warnings, so on stderr.
+    assert.match(resumed.stderr, new RegExp(`^warning: .*removed the stale lock of PID ${dead.pid} on \\S+ since 2026-01-01T00:00:00.000Z: that process is gone$`, "m"));
+    assert.match(resumed.stderr, /^warning: .*removed per-query\.json\.999999999\.tmp, left by a killed write$/m);
   });
 
   test("a corrupt checkpoint is an input error naming its file; the stack only with --debug", async () => {
@@ -202,5 +203,29 @@ describe("hybrid-ir train", () => {
     const none = await cli(dir, "train");
     assert.equal(none.code, 2);
     assert.match(none.stderr, /--config FILE is required/);
+  });
+
+  test("log levels: warnings on stderr survive --quiet, progress is info, --verbose adds debug, a bad level is a usage error", async () => {
+    await write("log.json", tinyConfig({ steps: 5, eval: null, validateEvery: 0, checkpointEvery: 5 }));
+    // A file a killed writer left: removing it is a warning.
+    const dead = spawnSync("true").pid!;
+    await mkdir(join(dir, "runs/log"), { recursive: true });
+    await writeFile(join(dir, "runs/log", `metrics.jsonl.${dead}.tmp`), "{");
+    const quiet = await cli(dir, "train", "--config", "log.json", "--output", "runs/log", "--quiet");
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, "", "no progress at --quiet");
+    assert.match(quiet.stderr, new RegExp(`^warning: .*runs/log: removed metrics\\.jsonl\\.${dead}\\.tmp, left by a killed write$`, "m"));
+
+    const verbose = await cli(dir, "train", "--config", "log.json", "--output", "runs/log-verbose", "--backend", "auto", "--verbose");
+    assert.equal(verbose.code, 0, verbose.stderr);
+    assert.match(verbose.stdout, /^step 5\/5 \| loss/m, "progress at info");
+    assert.match(verbose.stdout, /^backend \S+: .*; trying the next one$/m, "the backends skipped, at debug");
+    const info = await cli(dir, "train", "--config", "log.json", "--output", "runs/log-info", "--backend", "auto");
+    assert.match(info.stdout, /^backend \w+ chosen/m);
+    assert.doesNotMatch(info.stdout, /trying the next one/);
+
+    const bad = await cli(dir, "train", "--config", "log.json", "--log-level", "loud");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--log-level: unknown log level 'loud' \(expected one of: debug, info, warn, error, silent\)/);
   });
 });

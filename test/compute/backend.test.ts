@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { initBackend } from "../../src/compute/backend.js";
 import { wasmKernelsInstalled } from "../../src/compute/wasm-kernels.js";
+import { recordingLogger, silentLogger } from "../../src/util/logger.js";
 
-test("auto takes the first backend that starts, logging one line per candidate skipped and the choice", async () => {
-  const lines: string[] = [];
-  const chosen = await initBackend("auto", (line) => lines.push(line));
+test("auto takes the first backend that starts, logging each candidate skipped (debug) and the choice (info)", async () => {
+  const logger = recordingLogger();
+  const chosen = await initBackend("auto", logger);
+  const lines = logger.records.map((r) => r.message);
+  assert.deepEqual(logger.records.map((r) => r.level), [...lines.slice(1).map(() => "debug"), "info"]);
   assert.match(lines.at(-1) ?? "", new RegExp(`^backend ${chosen} chosen`));
   if (chosen !== "wasm") return; // a machine with the TensorFlow binding or a GPU
   // Here: no tfjs-node-gpu, tfjs-node only as danfojs's alias of plain tfjs, Dawn without an adapter.
@@ -18,11 +21,11 @@ test("auto takes the first backend that starts, logging one line per candidate s
 });
 
 test("a named backend is honoured, and one that cannot start is an error naming why", async () => {
-  const lines: string[] = [];
-  assert.equal(await initBackend("cpu", (line) => lines.push(line)), "cpu");
-  assert.equal(await initBackend("wasm", (line) => lines.push(line)), "wasm");
-  assert.deepEqual(lines, [], "only auto logs");
-  if ((await initBackend("auto", () => {})) === "wasm") {
+  const logger = recordingLogger();
+  assert.equal(await initBackend("cpu", logger), "cpu");
+  assert.equal(await initBackend("wasm", logger), "wasm");
+  assert.deepEqual(logger.records, [], "only auto logs");
+  if ((await initBackend("auto", silentLogger)) === "wasm") {
     await assert.rejects(initBackend("tensorflow"), /no tfjs backend could start \(@tensorflow\/tfjs-node-gpu: .*; @tensorflow\/tfjs-node: /);
     await assert.rejects(initBackend("webgpu"), /no tfjs backend could start \(webgpu: /);
   }

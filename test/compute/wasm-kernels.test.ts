@@ -15,6 +15,7 @@ import {
 } from "../../src/compute/wasm-kernels.js";
 import { packageRoot } from "../../src/paths.js";
 import { mulberry32 } from "../../src/util/random.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 /** Uniform values in [-1, 1), seeded: products of up to 64 terms stay near 1 in size. */
 function values(seed: number, size: number): Float32Array {
@@ -49,7 +50,7 @@ async function matchesCpu(f: () => tf.Tensor, tol = 1e-5): Promise<void> {
 
 describe("wasm kernels", () => {
   before(async () => {
-    assert.equal(await initBackend("wasm", () => {}), "wasm");
+    assert.equal(await initBackend("wasm", silentLogger), "wasm");
     assert.deepEqual(wasmKernelsInstalled(), { overrides: true, additions: true });
   });
 
@@ -203,7 +204,7 @@ describe("tfjs-backend-wasm internals the overrides rely on", () => {
   }
 
   before(async () => {
-    assert.equal(await initBackend("wasm", () => {}), "wasm");
+    assert.equal(await initBackend("wasm", silentLogger), "wasm");
   });
 
   test("package.json pins the exact tfjs versions, and they are the ones installed", () => {

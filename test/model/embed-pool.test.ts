@@ -10,13 +10,14 @@ import { encodeDataset } from "../../src/model/encode-dataset.js";
 import type { TextInput } from "../../src/model/inputs.js";
 import { createMiniEncoder } from "../../src/model/mini.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sentence-encoder.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const TINY_BERT = join(import.meta.dirname, "../../../test/fixtures/parity/tiny-bert");
 
 let ds: RetrievalDataset;
 let texts: TextInput[];
 before(async () => {
-  await initBackend("wasm", () => {});
+  await initBackend("wasm", silentLogger);
   ds = await loadDataset("xquad-r", { languages: ["en", "de", "zh", "ar"], maxQuestionIds: 25 });
   texts = [...ds.questions.map((q) => ({ text: q.text })), ...ds.candidates.map((c) => ({ text: c.text, context: c.context }))].slice(0, 200);
 });

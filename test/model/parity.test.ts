@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
 import { IN_CI, referencePython, runReference } from "./python-reference.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/parity/", import.meta.url));
 const TOLERANCE = 1e-4;
@@ -41,7 +42,7 @@ function maxAbsDiff(actual: ArrayLike<number>, expected: readonly number[]): num
 }
 
 before(async () => {
-  await initBackend("wasm", () => {});
+  await initBackend("wasm", silentLogger);
 });
 
 for (const model of ["tiny-xlmr", "tiny-bert"]) {

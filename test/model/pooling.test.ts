@@ -3,9 +3,10 @@ import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import { clsPool, l2Normalize, meanPool } from "../../src/model/pooling.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 before(async () => {
-  await initBackend("wasm", () => {});
+  await initBackend("wasm", silentLogger);
 });
 
 // [2, 3, 2]: row 0 has three real tokens, row 1 one real token and two padded ones.

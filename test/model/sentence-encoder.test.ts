@@ -7,10 +7,11 @@ import { initBackend } from "../../src/compute/backend.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { createMiniEncoder } from "../../src/model/mini.js";
 import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 let dir: string;
 before(async () => {
-  await initBackend("wasm", () => {});
+  await initBackend("wasm", silentLogger);
   dir = await mkdtemp(join(tmpdir(), "hybrid-ir-st-"));
 });
 after(async () => rm(dir, { recursive: true, force: true }));

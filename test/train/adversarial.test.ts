@@ -21,6 +21,7 @@ import { train } from "../../src/train/trainer.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 /** Central differences of a scalar function of a flat float array, in float64 around float32 evaluations. */
 function finiteDifferences(f: (x: Float32Array) => number, x: Float32Array, h = 1e-2): Float64Array {
@@ -192,7 +193,7 @@ describe("training with the adversarial strategy", () => {
       {},
       dir,
     );
-  const quiet = { log: () => undefined, progress: false };
+  const quiet = { logger: silentLogger, progress: false };
   const weights = async (run: string) => (await readSafetensors(join(dir, run, "checkpoints", "last", "model.safetensors"))).tensors;
   const identical = async (a: string, b: string) => {
     const [x, y] = [await weights(a), await weights(b)];

@@ -16,6 +16,7 @@ import { InfoNceLoss } from "../../src/train/loss.js";
 import { train } from "../../src/train/trainer.js";
 import { writeTrainingJsonl, type TrainingRecord } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/parity/${name}`, import.meta.url));
 /** tiny-xlmr: XLM-R family, mean pooling; tiny-bert: BERT family with a Dense module (more variables). */
@@ -190,7 +191,7 @@ describe("training with gradient caching", () => {
         {},
         dir,
       );
-    const quiet = { log: () => undefined, progress: false };
+    const quiet = { logger: silentLogger, progress: false };
     const losses: Record<string, number[]> = { plain: [], cached: [] };
     await train(config("plain", null), { ...quiet, onStep: (info) => losses.plain.push(info.loss) });
     await train(config("cached", { chunkSize: 3 }), { ...quiet, onStep: (info) => losses.cached.push(info.loss) });

@@ -8,6 +8,7 @@ import { DataError } from "../../src/util/errors.js";
 import { openRunDir } from "../../src/train/run-dir.js";
 import { acquireRunLock, LOCK_NAME, readRunLock } from "../../src/train/run-lock.js";
 import { processIsAlive, procStatFields, removeStaleTempFiles } from "../../src/util/atomic-write.js";
+import { recordingLogger } from "../../src/util/logger.js";
 
 /** Waits (up to 5 s) until /proc says process `pid` is in `state`. */
 async function waitForState(pid: number, state: string): Promise<void> {
@@ -54,9 +55,10 @@ describe("run directory lock and temporary files", () => {
     const pid = await deadPid();
     await writeFile(join(run, LOCK_NAME), JSON.stringify({ pid, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", processStart: null }));
     assert.equal((await readRunLock(run))?.alive, false);
-    const lines: string[] = [];
-    const lock = await acquireRunLock(run, (l) => lines.push(l));
-    assert.match(lines.join("\n"), new RegExp(`removed the stale lock of PID ${pid} on .* since 2026-01-01T00:00:00.000Z: that process is gone`));
+    const logger = recordingLogger();
+    const lock = await acquireRunLock(run, logger);
+    assert.deepEqual(logger.records.map((r) => r.level), ["warn"], "taking over a stale lock is a warning");
+    assert.match(logger.records[0].message, new RegExp(`removed the stale lock of PID ${pid} on .* since 2026-01-01T00:00:00.000Z: that process is gone`));
     assert.equal((await readRunLock(run))?.owner.pid, process.pid);
     await lock.release();
 

@@ -18,6 +18,7 @@ import type { RunResults } from "../../src/run-files/results.js";
 import { train, type StepInfo } from "../../src/train/trainer.js";
 import { writeTrainingJsonl } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
+import { silentLogger } from "../../src/util/logger.js";
 
 /**
  * A run small enough for a unit test: `mini` cut to one 64-wide layer, two MLQA-R languages of
@@ -48,7 +49,7 @@ function tinyConfig(dir: string, overrides: Record<string, unknown> = {}): RunCo
   );
 }
 
-const quiet = { log: () => undefined, progress: false };
+const quiet = { logger: silentLogger, progress: false };
 
 async function weightsOf(runDir: string, checkpoint = "last"): Promise<Map<string, Float32Array>> {
   const { tensors } = await readSafetensors(join(runDir, "checkpoints", checkpoint, "model.safetensors"));
