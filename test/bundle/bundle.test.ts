@@ -147,7 +147,7 @@ describe("offline bundle", { skip: TAR_MISSING ? "tar is not installed: cannot u
   test("backend auto: tfjs-node is not bundled, Dawn (webgpu) loads from the bundle", async () => {
     const input = join(work, "one.jsonl");
     await writeFile(input, '{"text": "hello"}\n');
-    const r = await run(join(top, "bin", "hybrid-ir"), ["embed", "--model", "mini", "--input", input, "--out", join(work, "one.npy"), "--backend", "auto"], env, work);
+    const r = await run(join(top, "bin", "hybrid-ir"), ["embed", "--model", "mini", "--input", input, "--out", join(work, "one.npy"), "--backend", "auto", "--verbose"], env, work);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /@tensorflow\/tfjs-node-gpu is not installed/);
     assert.doesNotMatch(r.stderr, /webgpu is not installed/);
