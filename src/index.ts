@@ -61,6 +61,17 @@ export { heatmapFigure, plotlyHtml, show, tableHtml, type PlotlyFigure } from ".
 export { interruptSignal, withProgress } from "./report/cell.js";
 export { progressBar, type Progress } from "./util/progress.js";
 export {
+  consoleLogger,
+  levelLogger,
+  LOG_LEVELS,
+  recordingLogger,
+  silentLogger,
+  stderrLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+} from "./util/logger.js";
+export {
   configGroups,
   directionLabel,
   directions,

@@ -39,7 +39,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     name: "small",
     maxQuestionIds: 150,
     grid: "configs/grids/small.json",
-    description: "mini 2×128 from random init, 40 steps, 12 runs on 2 CPU cores (~35 min): the default, and what CI runs",
+    description: "mini 2×128 from random init, 40 steps, 12 runs on 2 CPU cores (~30 min to retrain; shipped in results/small): the default, and what CI checks",
     shipped: "results/small",
     // One run of each code path the notebooks report: both samplers (hybrid), the adversary, and
     // the reverse direction's MLQA-R evaluation.
