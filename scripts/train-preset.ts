@@ -4,7 +4,8 @@
  * inside a notebook cell. Finished runs are skipped and interrupted ones resumed, exactly as
  * notebook 03 and `hybrid-ir ablate` do (they call the same runGrid).
  *
- *   node dist/scripts/train-preset.js                   # the whole grid, HYBRID_IR_CONCURRENCY at once (default 2)
+ *   node dist/scripts/train-preset.js                   # the whole grid, HYBRID_IR_CONCURRENCY at once (default 2);
+ *                                                       # runs installed from shipped results are trained afresh
  *   node dist/scripts/train-preset.js --verify-shipped  # what `npm test` runs: see below
  *
  * --verify-shipped trains only the preset's `verify` runs, requires each to equal its shipped copy
@@ -39,11 +40,16 @@ if (verify && (shippedDir === null || verifyRuns.length === 0)) {
   console.error(`preset ${preset.name} ships no results to verify (its "shipped" and "verify" fields in src/presets.ts)`);
   process.exit(1);
 }
-if (verify) {
-  // A verify run installed from the shipped folder (by a notebook, say) would compare the copy with
-  // itself: it is trained here afresh.
-  for (const run of verifyRuns) if ((await shippedMarker(run.config.outputDir)) !== null) await rm(run.config.outputDir, { recursive: true });
+// Runs installed from the shipped folder (by a notebook, say) are trained here afresh: a verify run
+// would otherwise be compared with itself, and `npm run reproduce` means training the grid here.
+const retrain = verify ? verifyRuns : grid.runs;
+let removed = 0;
+for (const run of retrain) {
+  if ((await shippedMarker(run.config.outputDir)) === null) continue;
+  await rm(run.config.outputDir, { recursive: true });
+  removed++;
 }
+if (removed > 0) console.log(`removed ${removed} run directories installed from shipped results, to train them here`);
 const controller = new AbortController();
 const stop = () => controller.abort();
 process.once("SIGINT", stop);
