@@ -4,8 +4,8 @@
  * prefixes and limits (64 / 256 tokens), through `loadModel("e5-small")` on wasm. One JSON line:
  * sentences/s, the projected time for all 26,104 texts, peak RSS. `--write-texts DIR` also writes
  * the same sample in bench/e5/dataset-texts.ts's layout, for bench/e5/encode_torch.py. Batch 8 by
- * default: batches of 32 candidates (≤ 256 tokens) abort the wasm backend ("memory access out of
- * bounds"), see bench/results/2026-12-04-e5-small-zero-shot.md.
+ * default, as in the first measurements (bench/results/2026-12-04-e5-small-zero-shot.md); batch 32
+ * works since the encoder frees each layer's intermediates (it aborted the wasm backend before).
  * Needs the model in the cache (`hybrid-ir fetch e5-small`); prints {"skipped": …} otherwise.
  */
 import { mkdir, writeFile } from "node:fs/promises";
