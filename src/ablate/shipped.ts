@@ -23,7 +23,7 @@ import { readMetricsFile } from "../run-files/metrics.js";
 import { parsePerQuery } from "../run-files/per-query.js";
 import { readResultsFile } from "../run-files/results.js";
 import { currentProvenance, readRunConfigFile } from "../run-files/run-config.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { removeStaleTempFiles } from "../util/atomic-write.js";
 import { DataError } from "../util/errors.js";
 import { pathExists } from "../util/fs.js";
 import { isPlainObject, readJsonFile, readJsonFileIfExists, type Json } from "../util/json-fields.js";
@@ -136,6 +136,8 @@ export interface InstallReport {
  */
 export async function installShipped(grid: Grid, dir: string): Promise<InstallReport> {
   const manifest = await readShippedManifest(dir);
+  // What an install killed midway left (its temporary run directory) goes before this one starts.
+  await removeStaleTempFiles(grid.outputRoot);
   const shipped = new Set(manifest?.runs.map((r) => r.key) ?? []);
   const installed: GridRun[] = [];
   const present: GridRun[] = [];

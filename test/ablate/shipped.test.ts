@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -91,6 +91,9 @@ describe("shipped results", () => {
     const shipped = join(ws.dir(), "results", "tiny");
     const grid = await gridAt("damaged");
     const key = grid.runs[1].key;
+    // What a killed install left: its temporary run directory goes at the next install.
+    await mkdir(join(grid.outputRoot, `.${key}.999999999.tmp`), { recursive: true });
+    await writeFile(join(grid.outputRoot, `.${key}.999999999.tmp`, "results.json"), "{");
     const gz = join(shipped, key, "per-query.json.gz");
     const bytes = await readFile(gz);
     await writeFile(gz, bytes.subarray(0, bytes.length - 20));
@@ -101,7 +104,8 @@ describe("shipped results", () => {
     await writeFile(metrics, text + "{not json\n");
     await assert.rejects(installShipped(grid, shipped), (err: unknown) => err instanceof DataError && err.file.startsWith(metrics));
     await writeFile(metrics, text);
-    // Run 0 installed before run 1 failed; run 1 left nothing behind, not even a temporary directory.
+    // Run 0 installed before run 1 failed; run 1 left nothing behind, not even a temporary directory,
+    // and the killed install's directory is gone.
     const left = (await readdir(grid.outputRoot)).sort();
     assert.deepEqual(left, [grid.runs[0].key]);
     const manifest = join(shipped, "manifest.json");
