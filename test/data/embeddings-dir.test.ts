@@ -8,53 +8,6 @@ import { loadDataset } from "../../src/data/lareqa.js";
 import { formatNpy, parseNpy } from "../../src/data/npy.js";
 import type { RetrievalDataset } from "../../src/data/types.js";
 
-/** A .npy as NumPy writes it, with an arbitrary dtype and raw little/big-endian payload. */
-function npyBytes(descr: string, shape: number[], payload: Uint8Array, fortran = false): Uint8Array {
-  const dict = `{'descr': '${descr}', 'fortran_order': ${fortran ? "True" : "False"}, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  const header = dict.padEnd(total - 11, " ") + "\n";
-  const out = new Uint8Array(total + payload.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(new TextEncoder().encode(header), 10);
-  out.set(payload, total);
-  return out;
-}
-
-describe(".npy", () => {
-  test("float32 round trip keeps every value", () => {
-    const data = Float32Array.from([1.5, -2, 3.25, 0, 1e-8, 7]);
-    const m = parseNpy(formatNpy({ data, rows: 2, cols: 3 }), "x.npy");
-    assert.deepEqual([m.rows, m.cols], [2, 3]);
-    assert.deepEqual([...m.data], [...data]);
-  });
-
-  test("float64, big-endian and Fortran order are read as row-major float32", () => {
-    const f64 = new Float64Array([1, 2, 3, 4, 5, 6]);
-    const m64 = parseNpy(npyBytes("<f8", [3, 2], new Uint8Array(f64.buffer)), "x.npy");
-    assert.deepEqual([...m64.data], [1, 2, 3, 4, 5, 6]);
-
-    const be = new Uint8Array(4 * 2);
-    const view = new DataView(be.buffer);
-    view.setFloat32(0, 0.5, false);
-    view.setFloat32(4, -3, false);
-    assert.deepEqual([...parseNpy(npyBytes(">f4", [1, 2], be), "x.npy").data], [0.5, -3]);
-
-    // Fortran order: column by column, so [[1, 2, 3], [4, 5, 6]] is stored 1 4 2 5 3 6.
-    const f = new Float32Array([1, 4, 2, 5, 3, 6]);
-    assert.deepEqual([...parseNpy(npyBytes("<f4", [2, 3], new Uint8Array(f.buffer), true), "x.npy").data], [1, 2, 3, 4, 5, 6]);
-  });
-
-  test("bad inputs name the file and the problem", () => {
-    const ok = new Uint8Array(new Float32Array([1, 2]).buffer);
-    assert.throws(() => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), "a.npy"), /a\.npy: not a NumPy \.npy file/);
-    assert.throws(() => parseNpy(new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]), "a.npz"), /a\.npz: is a zip archive/);
-    assert.throws(() => parseNpy(npyBytes("<i4", [1, 2], ok), "b.npy"), /b\.npy: dtype '<i4' is not supported/);
-    assert.throws(() => parseNpy(npyBytes("<f4", [2], ok), "c.npy"), /c\.npy: expected a 2-D array/);
-    assert.throws(() => parseNpy(npyBytes("<f4", [2, 2], ok), "d.npy"), /d\.npy: holds 8 data bytes but shape \(2, 2\)/);
-  });
-});
-
 describe("embeddings directory", () => {
   let dir: string;
   let ds: RetrievalDataset;

@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { AlignmentResult } from "../../src/eval/alignment.js";
 import type { PerQueryResult } from "../../src/eval/result.js";
-import { readAlignmentFile, writeAlignmentFile } from "../../src/run-files/alignment.js";
 import { PER_QUERY_SCHEMA_VERSION, readPerQueryFile, writePerQueryFile } from "../../src/run-files/per-query.js";
 import { rejectsNaming, tempDir } from "./helpers.js";
 
@@ -18,7 +16,7 @@ const PER_QUERY: PerQueryResult = {
   poolRank: [[1, 4], [null, 2]],
 };
 
-describe("per-query.json and alignment.json", () => {
+describe("per-query.json", () => {
   const dir = tempDir("hybrid-ir-per-query-");
 
   test("per-query: write → read round-trips; an old file without schemaVersion reads; a missing one is null", async () => {
@@ -37,16 +35,5 @@ describe("per-query.json and alignment.json", () => {
     await rejectsNaming(readPerQueryFile(path), path, /^rankDistance must be 2 values/);
     await writeFile(path, JSON.stringify({ ...PER_QUERY, lang: "de" }));
     await rejectsNaming(readPerQueryFile(path), path, /^lang must be an array/);
-  });
-
-  test("alignment: write → read round-trips; an old file reads; a file without languages names the field", async () => {
-    const path = join(dir(), "alignment.json");
-    const alignment = { dataset: "xquad-r", languages: ["de", "en"], numCandidates: 4, dim: 8 } as unknown as AlignmentResult;
-    await writeAlignmentFile(path, alignment);
-    assert.deepEqual(await readAlignmentFile(path), alignment);
-    await writeFile(path, JSON.stringify(alignment));
-    assert.deepEqual(await readAlignmentFile(path), alignment);
-    await writeFile(path, JSON.stringify({ ...alignment, languages: [1] }));
-    await rejectsNaming(readAlignmentFile(path), path, /^languages must be an array of language codes/);
   });
 });

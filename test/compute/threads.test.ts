@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
+import { test } from "node:test";
+import { resolveThreads } from "../../src/compute/threads.js";
+
+test("a requested count wins over the environment; numbers and their text alike", () => {
+  const env = { HYBRID_IR_THREADS: "5" };
+  assert.equal(resolveThreads(3, env), 3);
+  assert.equal(resolveThreads("1", env), 1);
+  assert.equal(resolveThreads(" 4 ", env), 4);
+  assert.equal(resolveThreads("12", {}), 12);
+});
+
+test("without a request, $HYBRID_IR_THREADS; without either, the cores Node reports", () => {
+  assert.equal(resolveThreads(undefined, { HYBRID_IR_THREADS: "2" }), 2);
+  assert.equal(resolveThreads(undefined, { HYBRID_IR_THREADS: " 7" }), 7);
+  assert.equal(resolveThreads(undefined, { OTHER: "3" }), availableParallelism());
+});
+
+test("anything but a positive integer is a RangeError naming where it came from", () => {
+  const refused = (requested: number | string | undefined, env: NodeJS.ProcessEnv, message: string) =>
+    assert.throws(() => resolveThreads(requested, env), (err: unknown) => err instanceof RangeError && err.message === message, message);
+  refused(0, {}, "threads: '0' is not a positive integer");
+  refused(-2, {}, "threads: '-2' is not a positive integer");
+  refused(1.5, {}, "threads: '1.5' is not a positive integer");
+  refused(Number.NaN, {}, "threads: 'NaN' is not a positive integer");
+  refused("", {}, "threads: '' is not a positive integer");
+  refused("two", {}, "threads: 'two' is not a positive integer");
+  refused("2.5", { HYBRID_IR_THREADS: "2" }, "threads: '2.5' is not a positive integer");
+  refused(undefined, { HYBRID_IR_THREADS: "" }, "HYBRID_IR_THREADS: '' is not a positive integer");
+  refused(undefined, { HYBRID_IR_THREADS: "0" }, "HYBRID_IR_THREADS: '0' is not a positive integer");
+  refused(undefined, { HYBRID_IR_THREADS: "all" }, "HYBRID_IR_THREADS: 'all' is not a positive integer");
+});
