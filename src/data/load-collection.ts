@@ -1,5 +1,5 @@
 /** A collection directory in either layout: `corpus.jsonl` means BEIR, a topics file MIRACL. */
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathExists } from "../util/fs.js";
 import { loadBeirCollection } from "./beir.js";
@@ -14,6 +14,7 @@ export interface LoadCollectionOptions {
 
 export async function loadCollection(dir: string, options: LoadCollectionOptions = {}): Promise<Collection> {
   if (!(await pathExists(dir))) throw new DataError(dir, "no such collection directory");
+  if (!(await stat(dir)).isDirectory()) throw new DataError(dir, "is a file; a collection is a directory (docs/collections.md)");
   if (await pathExists(join(dir, "corpus.jsonl"))) return loadBeirCollection(dir, options.split ?? "test");
   const names = [...(await readdir(dir)), ...(await readdir(join(dir, "topics")).catch(() => []))];
   if (!names.some((n) => n.startsWith("topics.") && n.endsWith(".tsv"))) {

@@ -27,6 +27,10 @@ describe("the layout of a collection directory", () => {
 });
 
 describe("directories that are no collection", () => {
+  test("a file where the collection directory should be", async () => {
+    const file = join(FIXTURES, "beir-tiny", "corpus.jsonl");
+    await assert.rejects(loadCollection(file), (e: unknown) => e instanceof DataError && e.message.startsWith(file) && /is a file; a collection is a directory/.test(e.message));
+  });
   test("a directory in neither layout", async () => {
     await assert.rejects(loadCollection(FIXTURES), (e: unknown) => e instanceof DataError && /neither a BEIR collection .* nor a MIRACL one/.test(e.message));
   });

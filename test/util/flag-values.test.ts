@@ -20,6 +20,10 @@ test("anything else is a RangeError naming the flag, the minimum and the text as
     ["0", 1],
     ["-1", 0],
     ["NaN", 0],
+    // Number() takes these; a flag does not.
+    ["0x10", 1],
+    ["1e3", 1],
+    [" 7 ", 1],
   ];
   for (const [text, min] of cases) {
     assert.throws(
