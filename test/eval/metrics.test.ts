@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import {
   averagePrecision,
   averagePrecisionFromRanks,
+  ndcgAtKFromRanks,
   rankDistance,
   rankDistanceFromRanks,
   recallAtK,
@@ -112,4 +113,13 @@ describe("rank-level metrics equal the score-level definitions", () => {
       else assert.equal(d, Math.max(...ranks) - Math.min(...ranks));
     }
   });
+});
+
+test("nDCG@k: grade as gain, log2(rank + 1) discount, ideal from all positive grades", () => {
+  const dcg = 1 / Math.log2(3) + 2 / Math.log2(5);
+  const idcg = 2 + 1 / Math.log2(3) + 1 / Math.log2(4);
+  assert.ok(Math.abs(ndcgAtKFromRanks([2, 4, Infinity], [1, 2, 1], 10) - dcg / idcg) < 1e-12);
+  // Cut at 3: the grade-2 document at rank 4 no longer counts, the ideal keeps three gains.
+  assert.ok(Math.abs(ndcgAtKFromRanks([2, 4, Infinity], [1, 2, 1], 3) - 1 / Math.log2(3) / idcg) < 1e-12);
+  assert.ok(Number.isNaN(ndcgAtKFromRanks([], [], 10)));
 });

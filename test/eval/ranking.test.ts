@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareCodePoints, TrecRanker } from "../../src/eval/ranking.js";
-import { ndcgAtKFromRanks } from "../../src/eval/metrics.js";
-import { rankedQueryMetrics } from "../../src/eval/ranked.js";
 import { mulberry32 } from "../../src/util/random.js";
 
 /** The reference: sort everything by trec_eval's rule and cut. */
@@ -38,29 +36,4 @@ test("ids compare in code-point (UTF-8 byte) order, as trec_eval's strcmp", () =
   assert.ok("\u{1F600}" < "\uFF5E");
   assert.ok(compareCodePoints("\uFF5E", "\u{1F600}") < 0);
   assert.equal(compareCodePoints("x\u{1F600}", "x\u{1F600}"), 0);
-});
-
-test("nDCG@k: grade as gain, log2(rank + 1) discount, ideal from all positive grades", () => {
-  const dcg = 1 / Math.log2(3) + 2 / Math.log2(5);
-  const idcg = 2 + 1 / Math.log2(3) + 1 / Math.log2(4);
-  assert.ok(Math.abs(ndcgAtKFromRanks([2, 4, Infinity], [1, 2, 1], 10) - dcg / idcg) < 1e-12);
-  // Cut at 3: the grade-2 document at rank 4 no longer counts, the ideal keeps three gains.
-  assert.ok(Math.abs(ndcgAtKFromRanks([2, 4, Infinity], [1, 2, 1], 3) - 1 / Math.log2(3) / idcg) < 1e-12);
-  assert.ok(Number.isNaN(ndcgAtKFromRanks([], [], 10)));
-});
-
-test("ranked metrics count relevant documents the list misses, and grade 0 as not relevant", () => {
-  // Ranking 5, 3, 8; relevant: 3 (grade 2) and 9 (grade 1, not retrieved); 5 judged 0.
-  const m = rankedQueryMetrics([5, 3, 8], new Map([[5, 0], [3, 2], [9, 1]]), [1, 2, 3]);
-  assert.ok(m);
-  assert.equal(m.map, (1 / 2) / 2);
-  assert.equal(m.mrr, 1 / 2);
-  assert.equal(m.mrr10, 1 / 2);
-  assert.deepEqual(m.recall, { "1": 0, "2": 0.5, "3": 0.5 });
-  assert.ok(Math.abs(m.ndcg10 - (2 / Math.log2(3)) / (2 + 1 / Math.log2(3))) < 1e-12);
-  assert.equal(rankedQueryMetrics([1, 2], new Map([[1, 0]]), [1]), null);
-  // First relevant at rank 11: MRR 1/11, MRR@10 0.
-  const late = rankedQueryMetrics(Array.from({ length: 12 }, (_, i) => i), new Map([[10, 1]]), [10]);
-  assert.equal(late!.mrr, 1 / 11);
-  assert.equal(late!.mrr10, 0);
 });

@@ -1,16 +1,11 @@
 /**
  * The report builders on real evaluations: "runs" whose results are BM25 and random rankings
- * of an XQuAD-R slice, evaluated with the real protocol, dressed as a grid's run records.
+ * of an XQuAD-R slice, evaluated with the real protocol, dressed as a grid's run records; and
+ * Table 1's adversarial row on runs of random embeddings of the same slice (grid-fixture.ts).
  */
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { AggregateRow, StrategyName } from "../../src/ablate/types.js";
-import { bm25Scorer } from "../../src/baselines/bm25-dataset.js";
-import { loadDataset } from "../../src/data/lareqa.js";
-import { evaluate } from "../../src/eval/evaluate.js";
 import type { EvaluationResult } from "../../src/eval/result.js";
-import { taskFromDataset } from "../../src/eval/task.js";
-import type { Scorer } from "../../src/eval/types.js";
 import {
   alphaSweep,
   meanCrossMatrix,
@@ -21,76 +16,22 @@ import {
   table1Markdown,
   table1Records,
 } from "../../src/report/ablation-tables.js";
-import { configGroups, type GridReport, type RunRecord } from "../../src/report/grid-report.js";
-import { medianPoolRanks, rankDistanceTable } from "../../src/report/language-bias.js";
+import { configGroups, type GridReport } from "../../src/report/grid-report.js";
 import { loadPaperResults } from "../../src/report/paper-reference.js";
-import { throughputRows } from "../../src/report/training-curves.js";
-import type { RunResults } from "../../src/run-files/results.js";
-import { loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
-import { mulberry32 } from "../../src/util/random.js";
+import { bm25AndRandom, bm25Report, embeddingReport, randomEmbeddingRuns, type EmbeddingRun } from "./grid-fixture.js";
 
 let bm25: EvaluationResult;
-const random: EvaluationResult[] = [];
+let random: EvaluationResult[] = [];
+let embeddingRuns: EmbeddingRun[] = [];
 
 before(async () => {
-  const ds = await loadDataset("xquad-r", { languages: ["de", "en", "zh"], maxQuestionIds: 40 });
-  const task = taskFromDataset(ds);
-  bm25 = await evaluate(task, bm25Scorer(ds, await loadXlmrTokenizer()), { keepPerQuery: true });
-  for (const seed of [1, 2, 3]) {
-    const rand = mulberry32(seed);
-    const scorer: Scorer = {
-      numQueries: ds.questions.length,
-      numCandidates: ds.candidates.length,
-      scoreBlock: (_s, count, out) => {
-        for (let i = 0; i < count * ds.candidates.length; i++) out[i] = rand();
-      },
-    };
-    random.push(await evaluate(task, scorer, { keepPerQuery: true }));
-  }
+  ({ bm25, random } = await bm25AndRandom());
+  ({ runs: embeddingRuns } = await randomEmbeddingRuns());
 });
-
-function record(strategy: StrategyName, alpha: number | null, seed: number, result: EvaluationResult): RunRecord {
-  const { perQuery, ...rest } = result;
-  const results = { ...rest, dataset: "xquad-r" } as unknown as RunResults;
-  const row: AggregateRow = {
-    key: `${strategy}-${alpha}-${seed}`,
-    dir: `${strategy}-${alpha}-${seed}`,
-    state: "complete",
-    model: "mini",
-    strategy,
-    alpha,
-    seed,
-    train: "mlqa-r",
-    eval: "xquad-r",
-    steps: 100,
-    checkpointStep: 80,
-    bestValLoss: 1.5,
-    monoMap: rest.mono.mean.map,
-    crossMap: rest.cross.mean.map,
-    multiMap: rest.multi.mean.map,
-    rankDistance: rest.languageBias.mean,
-    pairsPerSec: 10,
-    gitCommit: null,
-  };
-  return {
-    row,
-    results,
-    perQuery: perQuery ?? null,
-    shipped: null,
-    metrics: [
-      { type: "train", step: 10, loss: 3, lr: 1e-3, gradNorm: 1, pairsPerSec: 8, secPerStep: 4, epoch: 0 },
-      { type: "train", step: 20, loss: 2, lr: 1e-3, gradNorm: 1, pairsPerSec: 12, secPerStep: 2, epoch: 0 },
-      { type: "event", step: 20, event: "early-stopped" },
-    ],
-  };
-}
 
 /** x-x = BM25 (one seed); x-y = random (two seeds); hybrid α 0.5 = random; hybrid α 0.25 = BM25. */
 function report(): GridReport {
-  return {
-    root: "/nowhere",
-    runs: [record("x-x", null, 1, bm25), record("x-y", null, 1, random[0]), record("x-y", null, 2, random[1]), record("hybrid", 0.5, 1, random[2]), record("hybrid", 0.25, 1, bm25)],
-  };
+  return bm25Report(bm25, random);
 }
 
 describe("Table 1", () => {
@@ -181,27 +122,19 @@ describe("sweep, per-language and matrices", () => {
   });
 });
 
-describe("language bias", () => {
-  test("rank distance table and pool ranks", async () => {
-    const groups = configGroups(report()).filter((g) => g.alpha !== 0.25);
-    const rows = rankDistanceTable(groups, "xquad-r", await loadPaperResults());
-    assert.deepEqual(
-      rows.map((r) => r.lang),
-      ["de", "en", "zh", "mean"],
-    );
-    assert.equal(rows[3]["x-x"], bm25.languageBias.mean);
-    assert.equal(rows[0]["paper XLM-R x-x"], 356.6);
-    // BM25 over sentencepiece ids finds own-language answers near the top: its median own-language pool rank is
-    // far better than a random ranking's (about half the pool).
-    const med = medianPoolRanks(groups, "de");
-    const deIndex = med.languages.indexOf("de");
-    assert.ok(med.median[0][deIndex] < med.median[1][deIndex] / 5, JSON.stringify(med.median));
-  });
-
-  test("throughput from metrics lines", () => {
-    const [row] = throughputRows(report().runs.slice(0, 1));
-    assert.equal(row.stop, "early stop");
-    assert.equal(row.secPerStep, 3);
-    assert.equal(row.trainMinutes, (10 * 4 + 10 * 2) / 60);
+describe("the adversarial strategy in Table 1", () => {
+  test("it gets its own row after the three strategies, with a paired test against the column's best", () => {
+    const t = table1(embeddingReport("/nowhere", embeddingRuns), { rounds: 500 });
+    const ours = t.rows.filter((r) => r.source === "ours");
+    assert.deepEqual(ours.map((r) => r.strategy), ["x-x", "x-y", "adversarial"]);
+    const adversarial = ours[2];
+    // Two seeds: the mean of both runs, and a spread.
+    const maps = embeddingRuns.filter((r) => r.strategy === "adversarial").map((r) => r.evaluation.mono.mean.map!);
+    assert.ok(Math.abs(adversarial.cells[0].value! - (maps[0] + maps[1]) / 2) < 1e-12);
+    assert.equal(adversarial.cells[0].spread!.n, 2);
+    for (const [i, cell] of adversarial.cells.entries()) {
+      const best = ours.find((r) => r.cells[i].best)!;
+      if (best !== adversarial) assert.ok(cell.pValue !== null && cell.pValue >= 0 && cell.pValue <= 1, `column ${i}: ${JSON.stringify(cell)}`);
+    }
   });
 });
