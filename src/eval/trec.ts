@@ -67,8 +67,9 @@ export class TrecRunWriter extends AtomicLineFile {
     private readonly docIds: readonly string[],
     readonly tag: string,
   ) {
-    super(path);
-    checkId("run tag", tag);
+    // The tag is checked before the base class opens its temporary file, which a throw here
+    // would otherwise leave behind.
+    super((checkId("run tag", tag), path));
   }
 
   /** One query's ranked list: `ranking` holds document indices best first, `row[offset + d]` their scores. */

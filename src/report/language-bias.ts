@@ -73,7 +73,8 @@ export function rankDistanceDistributionFigure(groups: readonly ConfigGroup[], t
  * language, one row per configuration (the first seed's run; ranks are not averaged over seeds).
  */
 export function medianPoolRanks(groups: readonly ConfigGroup[], queryLang: string | null): { languages: string[]; labels: string[]; median: number[][] } {
-  const first = groups[0]?.finished.find((r) => r.perQuery !== null);
+  // Any group's run will do for the language list: older runs (before per-query.json) have none.
+  const first = groups.flatMap((g) => g.finished).find((r) => r.perQuery !== null);
   const languages = first ? [...first.results!.languages] : [];
   const median = groups.map((g) => {
     const pq = g.finished.find((r) => r.perQuery !== null)?.perQuery;

@@ -40,5 +40,9 @@ export function loadPaperResults(): Promise<PaperResults> {
     const bytes = (await readVerified(dir, [PAPER_FILE])).get(PAPER_FILE)!;
     return JSON.parse(bytes.toString("utf8")) as PaperResults;
   })();
+  // A failure is not kept: a notebook kernel that fixes the file and calls again must read it anew.
+  cached.catch(() => {
+    cached = undefined;
+  });
   return cached;
 }

@@ -4,7 +4,7 @@
  * half-written file behind.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,6 +85,7 @@ describe("TrecRunWriter", () => {
       message: "run tag 'my run' is empty or holds whitespace, which TREC files cannot carry",
     });
     assert.equal(existsSync(join(dir, "tag.run")), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("tag.run")), [], "no temporary file left by the refused tag");
     const run = new TrecRunWriter(join(dir, "ids.run"), ["good", "bad\tid", ""], "t");
     try {
       assert.throws(() => run.write("q 1", [0], [1], 0), { message: "query id 'q 1' is empty or holds whitespace, which TREC files cannot carry" });

@@ -165,6 +165,11 @@ describe("per-query figures on results/small, xquad-r → mlqa-r", () => {
     assert.ok(m.median[1].every(Number.isNaN));
     assert.ok(m.median[0].every(Number.isFinite));
     assert.deepEqual(medianPoolRanks([bare], "en"), { languages: [], labels: ["x-y"], median: [[]] });
+    // The languages come from whichever group has per-query values, not only the first.
+    const reversed = medianPoolRanks([bare, groups[0]], "en");
+    assert.deepEqual(reversed.languages, m.languages);
+    assert.ok(reversed.median[0].every(Number.isNaN));
+    assert.deepEqual(reversed.median[1], m.median[0]);
     assert.deepEqual(medianPoolRanks(groupsOf(small, MLQA), "en").languages, [], "the shipped grid as read holds no per-query values");
   });
 

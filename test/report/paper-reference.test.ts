@@ -102,6 +102,21 @@ describe("a reference file that does not match its checksum", () => {
     });
   });
 
+  test("a failed load is not kept: the same module reads the file anew once it is fixed", async () => {
+    const text = await readFile(join(REFERENCE, PAPER_FILE), "utf8");
+    const manifest = await readFile(join(REFERENCE, "SHA256SUMS"), "utf8");
+    const reference = join(pkg, "data", "reference");
+    await rm(reference, { recursive: true, force: true });
+    await mkdir(reference, { recursive: true });
+    await writeFile(join(reference, PAPER_FILE), text);
+    const url = pathToFileURL(join(pkg, "dist", "src", "report", "paper-reference.js"));
+    url.search = `?retry-${Math.random()}`;
+    const module = (await import(url.href)) as { loadPaperResults: () => Promise<unknown> };
+    await assert.rejects(module.loadPaperResults(), { name: "DataError" });
+    await writeFile(join(reference, "SHA256SUMS"), manifest);
+    assert.deepEqual(await module.loadPaperResults(), JSON.parse(text));
+  });
+
   test("a missing manifest, or a file it does not list, is refused", async () => {
     const text = await readFile(join(REFERENCE, PAPER_FILE), "utf8");
     const reference = join(pkg, "data", "reference");
