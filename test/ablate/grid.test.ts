@@ -6,11 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { readGrid } from "../../src/ablate/grid.js";
 import { runKey } from "../../src/ablate/run-state.js";
 import type { GridRun } from "../../src/ablate/types.js";
-import { rejectsData, tinyBase } from "./helpers.js";
-
-/** The tiny run config with a 1 × 32 `mini` (nothing is trained here). */
-const miniBase = (overrides: Record<string, unknown> = {}) =>
-  tinyBase({ model: { ref: "mini", seed: 1, mini: { layers: 1, hidden: 32, heads: 2, intermediate: 64 } }, ...overrides });
+import { miniBase, rejectsData } from "./helpers.js";
 
 /** "model train→eval strategy[α] seed" per run, for comparing whole expansions at a glance. */
 const brief = (runs: readonly GridRun[]) =>
@@ -129,26 +125,6 @@ describe("readGrid", () => {
         ["hybrid", 0.5, 0.5],
       ],
     );
-  });
-
-  test("keys are stable, ignore outputDir and comment, and change with any value", async () => {
-    const json = { base: miniBase(), axes: { strategy: ["x-x", "hybrid"], seed: [1, 2] } };
-    const keys = async (j: unknown, cwd = dir) => (await readGrid(await grid(j), cwd)).runs.map((r) => r.key);
-    const reference = await keys(json);
-    assert.deepEqual(await keys(json), reference);
-    assert.deepEqual(await keys({ ...json, comment: "other", outputRoot: "elsewhere", set: { comment: "a run comment" } }), reference);
-    assert.deepEqual(await keys({ ...json, base: { ...miniBase(), outputDir: "x", comment: "y" } }, join(dir, "..")), reference);
-    // the same config written with its keys in another order
-    const shuffled = Object.fromEntries(Object.entries(miniBase()).reverse());
-    assert.deepEqual(await keys({ ...json, base: shuffled }), reference);
-    for (const set of [{ steps: 11 }, { optim: { lr: 0.002 } }, { eval: { maxQuestionIds: 21 } }, { model: { seed: 1, dropout: 0.1 } }, { backend: "cpu" }]) {
-      const changed = await keys({ ...json, set });
-      assert.ok(changed.every((k) => !reference.includes(k)), `set ${JSON.stringify(set)} changes every key`);
-    }
-    // one axis value changed: only the runs it touches get new keys
-    const alpha = await keys({ ...json, set: { sampler: { alpha: 0.6 } } });
-    assert.deepEqual([alpha[0], alpha[1]], [reference[0], reference[1]], "α means nothing to x-x");
-    assert.notEqual(alpha[2], reference[2]);
   });
 
   test("a base file's training data is relative to the base file", async () => {

@@ -93,6 +93,10 @@ export function tinyBase(overrides: Record<string, unknown> = {}): Record<string
   };
 }
 
+/** The tiny run config with a 1 × 32 `mini` (for reading grids: nothing is trained with it). */
+export const miniBase = (overrides: Record<string, unknown> = {}) =>
+  tinyBase({ model: { ref: "mini", seed: 1, mini: { layers: 1, hidden: 32, heads: 2, intermediate: 64 } }, ...overrides });
+
 /**
  * Inside a describe(): a temporary directory holding train.jsonl (for {@link tinyBase}), removed
  * afterwards; `write(name, json)` puts a JSON file into it.

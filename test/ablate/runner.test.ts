@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { access, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { readGrid } from "../../src/ablate/grid.js";
-import { runKey, runState, runStatus } from "../../src/ablate/run-state.js";
+import { runKey, runState } from "../../src/ablate/run-state.js";
 import { runGrid } from "../../src/ablate/runner.js";
 import type { AggregateRow } from "../../src/ablate/types.js";
 import { readTrainerProgress } from "../../src/run-files/trainer-state.js";
-import { runConfigToJson } from "../../src/train/config.js";
 import { UsageError } from "../../src/cli/args.js";
 import * as ablate from "../../src/cli/ablate.js";
 import { cli, events, parseCsv, processesMentioning, rejectsData, start, tinyBase, waitFor, workspace } from "./helpers.js";
@@ -188,56 +187,5 @@ describe("hybrid-ir ablate", () => {
       assert.match(lines.slice(at + 1, at + 16).join("\n"), new RegExp(`^    .*${name}\\.jsonl`, "m"), "the log's last lines follow");
     }
     assert.match(out.stderr, /fail\.json: 2 of 2 runs failed: 0 \(\w{12}\), 1 \(\w{12}\); their logs are in runs\/fail\/logs/);
-  });
-
-  test("runState reads where a run stands from its directory alone", async () => {
-    const dir = ws.dir();
-    await ws.write("state.json", { base: tinyBase({ eval: null, steps: 10 }), outputRoot: "runs/state" });
-    const [run] = (await readGrid("state.json", dir)).runs;
-    const d = run.config.outputDir;
-    const state = () => runState(d, run.config);
-    assert.equal(await state(), "new", "no directory");
-    await mkdir(join(d, "checkpoints"), { recursive: true });
-    assert.equal(await state(), "new", "started, but no config.json written");
-    await writeFile(join(d, "config.json"), JSON.stringify(runConfigToJson(run.config)));
-    await writeFile(join(d, "metrics.jsonl"), '{"type":"train","step":5,"loss":2,"lr":0.001,"gradNorm":1,"pairsPerSec":9,"secPerStep":1,"epoch":0}\n{"type":"ev');
-    assert.equal(await state(), "partial", "a line cut short by a kill is skipped");
-    await writeFile(join(d, "metrics.jsonl"), '{"type":"event","step":6,"event":"early-stopped"}\n');
-    assert.equal(await state(), "partial", "the stop is logged, but killed before checkpoints/last held it");
-    const trainerState = {
-      format: "hybrid-ir/trainer-state@2",
-      step: 6,
-      sampler: { sampler: run.config.sampler.name, seed: run.config.sampler.seed, epoch: 0, batch: 6 },
-      bestValLoss: 2.5,
-      bestStep: 2,
-      badValidations: 2,
-      lastValidationStep: 6,
-      stop: { status: "early-stopped", step: 6, message: "no better validation loss" },
-      interval: { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 },
-      optimizer: { step: 6, file: "optimizer.bin", moments: [] },
-    };
-    await mkdir(join(d, "checkpoints", "last"), { recursive: true });
-    await writeFile(join(d, "checkpoints", "last", "trainer-state.json"), JSON.stringify(trainerState));
-    assert.equal(await state(), "complete", "without an eval section, a checkpoint holding the stop finishes the run");
-    assert.equal(await runState(d, { ...run.config, eval: { dataset: "xquad-r", maxQuestionIds: null, languages: null, every: "end", batchSize: 32 } }), "partial");
-    await writeFile(join(d, "metrics.jsonl"), '{"type":"event","step":6,"event":"diverged","detail":"loss NaN"}\n');
-    assert.equal(await state(), "diverged");
-    const summary = await runGrid(await readGrid("state.json", dir), { logger: silentLogger });
-    assert.deepEqual(summary.runs.map((r) => [r.outcome, r.exitCode]), [["diverged", null]], "skipped without --retry-diverged");
-    assert.deepEqual(summary.rows?.map((r) => r.state), ["diverged"]);
-    // Issue 15, case 6: a results.json that does not read back is not a finished run (--dry-run said "complete").
-    await writeFile(join(d, "results.json"), '{"dataset": "xquad-r", "run": {"steps": 10');
-    const cut = await runStatus(d, run.config);
-    assert.equal(cut.state, "diverged");
-    assert.match(cut.note ?? "", /results\.json: invalid JSON/);
-    await writeFile(join(d, "metrics.jsonl"), "");
-    await writeFile(join(d, "results.json"), "{}");
-    assert.equal(await state(), "complete", "no eval section: the checkpoint says it ended");
-    const withEval = { ...run.config, eval: { dataset: "xquad-r" as const, maxQuestionIds: null, languages: null, every: "end" as const, batchSize: 32 } };
-    const corrupt = await runStatus(d, withEval);
-    assert.equal(corrupt.state, "partial");
-    assert.match(corrupt.note ?? "", /results\.json: dataset must be a non-empty string, got undefined/);
-    const dry = await cli(dir, "ablate", "--grid", "state.json", "--dry-run");
-    assert.match(dry.stdout, /\s+complete\*\n\* \[0\] complete: .*results\.json: dataset must be a non-empty string/);
   });
 });
