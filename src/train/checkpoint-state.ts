@@ -122,7 +122,10 @@ export async function readOptimizerState(dir: string, model: SentenceEncoder): P
     };
     const listed = new Set(file.optimizer.moments.map((m) => m.name));
     const unlisted = [...tfName.keys()].filter((n) => !listed.has(n));
-    if (unlisted.length > 0) throw new DataError(statePath, `no moments for ${unlisted.slice(0, 3).join(", ")}${unlisted.length > 3 ? ", ..." : ""}`);
+    // Before its first step (a run interrupted during its first validation) AdamW holds no
+    // moments at all, and every variable rightly starts afresh; after it, a missing one means a
+    // checkpoint of another model.
+    if (unlisted.length > 0 && file.optimizer.step > 0) throw new DataError(statePath, `no moments for ${unlisted.slice(0, 3).join(", ")}${unlisted.length > 3 ? ", ..." : ""}`);
     for (const m of file.optimizer.moments) {
       const name = tfName.get(m.name);
       if (name === undefined) throw new DataError(statePath, `moments for '${m.name}', which the model does not have`);

@@ -153,6 +153,12 @@ describe("a checkpoint written and read back", () => {
     await rejectsData(readOptimizerState(out, fresh), path, new RegExp(`holds ${size - 4} bytes, trainer-state\\.json lists ${size} \\(truncated or from another run\\?\\)`));
   });
 
+  test("a checkpoint written before the optimiser's first step reads back with no moments, so such a run resumes", async () => {
+    const out = join(dir, `checkpoint-${count++}`);
+    await writeCheckpoint(out, trained, new AdamW(trained.variables()), { ...PROGRESS, step: 0, bestValLoss: null, bestStep: 0, badValidations: 0, lastValidationStep: 0, interval: { loss: 0, gradNorm: 0, steps: 0, pairs: 0, seconds: 0 } }, { config: config(), provenance: PROVENANCE });
+    assert.deepEqual(await readOptimizerState(out, fresh), { step: 0, moments: {} });
+  });
+
   test("moments for a variable the model lacks, or none for one it has, are DataErrors naming trainer-state.json", async () => {
     const out = await checkpoint();
     const statePath = join(out, TRAINER_STATE_NAME);
