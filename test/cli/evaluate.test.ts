@@ -1,30 +1,22 @@
+/** `hybrid-ir evaluate --dataset --embeddings`: an embeddings directory scored with the paper's protocol. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { UsageError } from "../../src/cli/args.js";
+import { normalizeRows, run, usage } from "../../src/cli/evaluate.js";
 import { writeEmbeddingsDir } from "../../src/data/embeddings-dir.js";
 import { loadDataset } from "../../src/data/lareqa.js";
-import { parseNpy } from "../../src/data/npy.js";
 import { mulberry32 } from "../../src/util/random.js";
 import { cli } from "./run-cli.js";
 
-
-
-describe("hybrid-ir CLI", () => {
+describe("hybrid-ir evaluate", () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "hybrid-ir-cli-"));
   });
   after(async () => rm(dir, { recursive: true, force: true }));
-
-  test("stats --json gives the per-language counts", async () => {
-    const { code, stdout } = await cli("stats", "mlqa-r", "--json");
-    assert.equal(code, 0);
-    const out = JSON.parse(stdout) as { languages: { lang: string; questions: number; candidates: number }[] };
-    assert.deepEqual(out.languages.find((r) => r.lang === "en"), { ...out.languages.find((r) => r.lang === "en"), questions: 1148, candidates: 6264 });
-    assert.equal(out.languages.length, 7);
-  });
 
   test("evaluate scores an oracle embedding directory as perfect", async () => {
     // An answer sentence gets the sum of the vectors of the question groups it answers (a sentence
@@ -66,27 +58,8 @@ describe("hybrid-ir CLI", () => {
     assert.match(text.stdout, /mlqa-r: mono mAP 1\.000, cross mAP 1\.000, multi mAP 1\.000/);
   });
 
-  test("embed writes one L2-normalised float32 row per input line", async () => {
-    const input = join(dir, "in.jsonl");
-    await writeFile(input, '{"text": "Hello World!"}\n{"text": "Wie viele?", "context": "Die Panthers."}\n\n{"text": "你好"}\n');
-    const out = join(dir, "out.npy");
-    const { code, stderr } = await cli("embed", "--model", "mini", "--input", input, "--out", out, "--backend", "wasm");
-    assert.equal(code, 0, stderr);
-    const m = parseNpy(await readFile(out), out);
-    assert.deepEqual([m.rows, m.cols], [3, 256]);
-    for (let r = 0; r < 3; r++) assert.ok(Math.abs(Math.hypot(...m.data.subarray(r * 256, (r + 1) * 256)) - 1) < 1e-5);
-
-    await writeFile(input, '{"text": "ok"}\n{"txt": "typo"}\n');
-    const bad = await cli("embed", "--model", "mini", "--input", input, "--out", out);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /in\.jsonl: line 2: needs a string "text"/);
-    const backend = await cli("embed", "--model", "mini", "--input", input, "--out", out, "--backend", "cuda");
-    assert.equal(backend.code, 2);
-    assert.match(backend.stderr, /unknown backend 'cuda'/);
-  });
-
-  test("corrupt input files exit 1 naming the file and the place, without a stack trace", async () => {
-    // Issue 15, case 4: a RangeError from the scorer and a TypeError from the JSONL reader.
+  test("a NaN in the embeddings exits 1 naming the file, row and column, without a stack trace", async () => {
+    // Issue 15, case 4: a RangeError from the scorer.
     const ds = await loadDataset("mlqa-r");
     const dim = 4;
     const questions = new Float32Array(ds.questions.length * dim).fill(0.5);
@@ -100,13 +73,6 @@ describe("hybrid-ir CLI", () => {
     assert.equal(scored.code, 1);
     assert.match(scored.stderr, /nan\/question_encodings\.npy: row 5, column 2 is NaN/);
     assert.doesNotMatch(scored.stderr, /\n\s+at /);
-
-    const input = join(dir, "null.jsonl");
-    await writeFile(input, '{"text": "ok"}\nnull\n');
-    const embedded = await cli("embed", "--model", "mini", "--input", input, "--out", join(dir, "null.npy"));
-    assert.equal(embedded.code, 1);
-    assert.match(embedded.stderr, /null\.jsonl: line 2: expected a JSON object, got null/);
-    assert.doesNotMatch(embedded.stderr, /\n\s+at /);
   });
 
   test("bad input exits non-zero with a message naming the problem", async () => {
@@ -120,13 +86,26 @@ describe("hybrid-ir CLI", () => {
     const unknown = await cli("evaluate", "--dataset", "squad", "--embeddings", empty);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown dataset 'squad' \(expected xquad-r or mlqa-r\)/);
+  });
 
-    const flag = await cli("stats", "xquad-r", "--jsn");
-    assert.equal(flag.code, 2);
-    assert.match(flag.stderr, /Unknown option '--jsn'/);
+  test("flag combinations that cannot work are usage errors, raised before any file is read", async () => {
+    const usageError = (argv: string[], message: string) =>
+      assert.rejects(run(argv), (e: unknown) => e instanceof UsageError && e.message === message, argv.join(" "));
+    const nowhere = join(dir, "nowhere");
+    await usageError(["--collection", nowhere, "--dataset", "mlqa-r", "--model", "mini"], `--collection takes --model, not --dataset or --embeddings\n\n${usage}`);
+    await usageError(["--collection", nowhere, "--embeddings", nowhere], `--collection takes --model, not --dataset or --embeddings\n\n${usage}`);
+    await usageError(["--collection", nowhere], `--collection needs --model\n\n${usage}`);
+    await usageError(["--dataset", "mlqa-r"], `--embeddings DIR is required\n\n${usage}`);
+    await usageError(["--dataset", "mlqa-r", "--embeddings", nowhere, "--workers=-1"], "--workers takes a whole number >= 0, got '-1'");
+    await usageError(["--dataset", "mlqa-r", "--embeddings", nowhere, "--workers", "two"], "--workers takes a whole number >= 0, got 'two'");
+    await assert.rejects(run(["--dataset", "mlqa-r", "--embeddings", nowhere, "--backend", "cuda"]), (e: unknown) => e instanceof UsageError && /^unknown backend 'cuda'/.test(e.message));
+  });
+});
 
-    const command = await cli("fly");
-    assert.equal(command.code, 2);
-    assert.match(command.stderr, /unknown command 'fly'/);
+describe("normalizeRows", () => {
+  test("scales each row to unit length in place; an all-zero row stays zero", () => {
+    const m = { data: Float32Array.from([3, 4, 0, 0, 0, 0, -2, 0, 0]), rows: 3, cols: 3 };
+    normalizeRows(m);
+    assert.deepEqual(Array.from(m.data), [Math.fround(0.6), Math.fround(0.8), 0, 0, 0, 0, -1, 0, 0]);
   });
 });
