@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BACKEND_NAMES, type BackendName, isBackendName } from "../compute/backend.js";
 import { isDatasetName } from "../data/lareqa.js";
 import type { DatasetName } from "../data/types.js";
+import { wholeNumber } from "../util/flag-values.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -28,8 +29,8 @@ export function datasetArg(value: string | undefined, usage: string): DatasetNam
 
 /** A whole number ≥ `min` from a flag's text. */
 export function intArg(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes a whole number >= ${min}, got '${value}'`);
+  const n = wholeNumber(value);
+  if (n === null || n < min) throw new UsageError(`${flag} takes a whole number >= ${min}, got '${value}'`);
   return n;
 }
 

@@ -43,10 +43,11 @@ export async function run(argv: string[]): Promise<void> {
   const maxPassage = optionalLength("--max-passage-length", values["max-passage-length"]);
   const backendName = backendArg(values.backend);
   const threads = threadsArg(values.threads);
+  const seed = intArg("--seed", values.seed, 0);
   const ds = await loadDataset(name);
   const backend = await initBackend(backendName);
   const withContext = values["with-context"] ?? false;
-  const loaded = await loadModel(values.model, { corpus: () => datasetTexts(ds, withContext), seed: intArg("--seed", values.seed, 0) });
+  const loaded = await loadModel(values.model, { corpus: () => datasetTexts(ds, withContext), seed });
   const { model } = loaded;
   try {
     console.error(`encoding ${name} with ${values.model} (dim ${model.dim}) on ${backend}`);

@@ -63,6 +63,10 @@ describe("intArg and threadsArg", () => {
     usageError(() => intArg("--seed", "1.5", 0), "--seed takes a whole number >= 0, got '1.5'");
     usageError(() => intArg("--seed", "ten", 0), "--seed takes a whole number >= 0, got 'ten'");
     usageError(() => intArg("--seed", "Infinity", 0), "--seed takes a whole number >= 0, got 'Infinity'");
+    // Number() reads these as 0, 16 and 1000; a flag does not.
+    usageError(() => intArg("--task", "", 0), "--task takes a whole number >= 0, got ''");
+    usageError(() => intArg("--task", "0x10", 0), "--task takes a whole number >= 0, got '0x10'");
+    usageError(() => intArg("--seed", "1e3", 0), "--seed takes a whole number >= 0, got '1e3'");
   });
 
   test("--threads: absent is undefined (the environment decides), else a whole number >= 1", () => {

@@ -27,10 +27,11 @@ test("the dataset, the model and the output folder are required, in that order",
   await usageError(["--dataset", "mlqa-r", "--model", "mini", "--out", "x", "--langs", "en"], /^Unknown option '--langs'/);
 });
 
-test("numbers, lengths, backend and threads are checked before anything is loaded", async () => {
+test("numbers, lengths, backend, threads and seed are checked before anything is loaded", async () => {
   await usageError([...OK, "--batch-size", "0"], "--batch-size takes a whole number >= 1, got '0'");
   await usageError([...OK, "--max-query-length", "1"], "--max-query-length takes a whole number >= 2, got '1'");
   await usageError([...OK, "--max-passage-length", "64.5"], "--max-passage-length takes a whole number >= 2, got '64.5'");
   await usageError([...OK, "--backend", "tpu"], /^unknown backend 'tpu' \(expected one of: /);
   await usageError([...OK, "--threads", "0"], "--threads takes a whole number >= 1, got '0'");
+  await usageError([...OK, "--seed=-1"], "--seed takes a whole number >= 0, got '-1'");
 });
