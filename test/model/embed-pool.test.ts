@@ -6,7 +6,6 @@ import { resolveThreads } from "../../src/compute/threads.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import type { RetrievalDataset } from "../../src/data/types.js";
 import { EmbedPool, liveEmbedWorkers, withEmbedPool } from "../../src/model/embed-pool.js";
-import { encodeDataset } from "../../src/model/encode-dataset.js";
 import type { TextInput } from "../../src/model/inputs.js";
 import { createMiniEncoder } from "../../src/model/mini.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sentence-encoder.js";
@@ -57,23 +56,6 @@ test("tiny-bert (with a Dense module): the same bits on two workers as on one th
   const model = await loadSentenceEncoder(TINY_BERT);
   try {
     await sameOnWorkers(model);
-  } finally {
-    model.dispose();
-  }
-});
-
-test("encodeDataset: threads 2 gives the one-thread embeddings, progress reaches every row, no worker left", async () => {
-  const small = await loadDataset("xquad-r", { languages: ["en", "zh"], maxQuestionIds: 8 });
-  const model = await createMiniEncoder({ corpus: texts.map((t) => t.text), seed: 5 });
-  try {
-    const options = { batchSize: 8, maxQueryLength: 32, maxPassageLength: 48, queryPrefix: "Query: ", passagePrefix: "Passage: " };
-    const one = await encodeDataset(model, small, { ...options, threads: 1 });
-    const seen = new Map<string, number>();
-    const two = await encodeDataset(model, small, { ...options, threads: 2, onProgress: (part, done) => seen.set(part, done) });
-    assertSameBits(two.questions.data, one.questions.data);
-    assertSameBits(two.candidates.data, one.candidates.data);
-    assert.deepEqual(Object.fromEntries(seen), { questions: small.questions.length, candidates: small.candidates.length });
-    assert.equal(liveEmbedWorkers(), 0);
   } finally {
     model.dispose();
   }

@@ -1,10 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { gzipSync } from "node:zlib";
-import { loadTokenizerJson } from "../../src/tokenize/hf-tokenizer.js";
 import { defaultXlmrTokenizerPath, loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
 
 // Loading builds a 250k-piece trie (~1 s), so every test shares one instance.
@@ -109,60 +104,4 @@ test("encodeBatch equals encode per text", () => {
 
 test("default path points at the vendored gzip file", () => {
   assert.match(defaultXlmrTokenizerPath(), /data[\\/]tokenizers[\\/]xlm-roberta-base[\\/]tokenizer\.json\.gz$/);
-});
-
-// A tiny BERT-style WordPiece tokenizer.json: the loader is not XLM-R specific.
-const wordPieceJson = {
-  version: "1.0",
-  added_tokens: [
-    { id: 0, content: "[PAD]", special: true },
-    { id: 1, content: "[UNK]", special: true },
-    { id: 2, content: "[CLS]", special: true },
-    { id: 3, content: "[SEP]", special: true },
-  ],
-  normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-  pre_tokenizer: { type: "BertPreTokenizer" },
-  post_processor: {
-    type: "TemplateProcessing",
-    single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }],
-    pair: [],
-    special_tokens: {},
-  },
-  decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-  model: {
-    type: "WordPiece",
-    unk_token: "[UNK]",
-    continuing_subword_prefix: "##",
-    max_input_chars_per_word: 100,
-    vocab: { "[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, hello: 4, world: 5, "##s": 6 },
-  },
-};
-
-test("loads a plain or gzipped WordPiece tokenizer.json", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "hybrid-ir-tok-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const bytes = Buffer.from(JSON.stringify(wordPieceJson));
-  await writeFile(join(dir, "tokenizer.json"), bytes);
-  await writeFile(join(dir, "tokenizer.json.gz"), gzipSync(bytes));
-  for (const name of ["tokenizer.json", "tokenizer.json.gz"]) {
-    const wp = await loadTokenizerJson(join(dir, name));
-    assert.deepEqual(wp.encode("Hello Worlds xyz").ids, [2, 4, 5, 6, 1, 3], name);
-    assert.equal(wp.vocabSize, 7);
-    assert.equal(wp.decode([4, 5, 6]), "hello worlds");
-  }
-});
-
-test("names the file when it is missing or not JSON", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "hybrid-ir-tok-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const missing = join(dir, "absent", "tokenizer.json.gz");
-  await assert.rejects(loadXlmrTokenizer(missing), (err: Error) => err.message.startsWith(missing));
-
-  const broken = join(dir, "broken.json.gz");
-  await writeFile(broken, gzipSync(Buffer.from("{not json")));
-  await assert.rejects(loadTokenizerJson(broken), (err: Error) => err.message.startsWith(broken) && /not valid JSON/.test(err.message));
-
-  const noModel = join(dir, "no-model.json");
-  await writeFile(noModel, "[1, 2]");
-  await assert.rejects(loadTokenizerJson(noModel), (err: Error) => err.message.startsWith(noModel) && /"model"/.test(err.message));
 });
