@@ -2,7 +2,7 @@
  * Writes the run config's option reference, rendered from its field table
  * (src/train/config-fields.ts), into docs/run-config.md between the generated-options markers.
  * `--write` rewrites the file; without it, exits 1 if the file is stale (as
- * test/train/config-doc.test.ts checks).
+ * test/train/config-fields.test.ts checks).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -79,5 +79,6 @@ export const MINI_CONFIG: EncoderConfig = {
 };
 
 export function isModelPresetName(name: string): name is ModelPresetName {
-  return name in MODEL_PRESETS;
+  // Own keys only: `in` also finds "toString" and "constructor" on the prototype.
+  return Object.hasOwn(MODEL_PRESETS, name);
 }

@@ -86,7 +86,13 @@ function vocabProblem(model: unknown): string | undefined {
   if (Array.isArray(vocab)) {
     // Unigram: [piece, log-probability] pairs; the id is the position.
     const bad = vocab.findIndex((e) => !Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string" || typeof e[1] !== "number" || !Number.isFinite(e[1]));
-    return bad < 0 ? undefined : `model.vocab[${bad}] must be a [piece, score] pair, got ${JSON.stringify(vocab[bad])}`;
+    if (bad >= 0) return `model.vocab[${bad}] must be a [piece, score] pair, got ${JSON.stringify(vocab[bad])}`;
+    // The unknown piece's id is what every out-of-vocabulary character encodes to.
+    const unk = (model as { unk_id?: unknown }).unk_id;
+    if (unk !== undefined && unk !== null && !(isId(unk) && (unk as number) < vocab.length)) {
+      return `model.unk_id must be the id of a piece (0 to ${vocab.length - 1}), got ${JSON.stringify(unk)}`;
+    }
+    return undefined;
   }
   if (typeof vocab !== "object" || vocab === null) return `model.vocab must be an object or an array`;
   const bad = Object.entries(vocab).find(([, id]) => !isId(id));

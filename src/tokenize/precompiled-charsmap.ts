@@ -47,7 +47,8 @@ export class PrecompiledCharsmap {
 
   /** Every rule as [key, replacement], in trie (byte) order. */
   *entries(): Generator<[string, string]> {
-    const decoder = new TextDecoder();
+    // ignoreBOM: a key that is U+FEFF (a rule of XLM-R's charsmap) would otherwise decode as "".
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
     const units = this.units;
     // Depth-first walk over byte labels; a node's children are found by trying every label.
     const stack: Array<{ pos: number; key: number[] }> = [{ pos: offset(units[0]), key: [] }];

@@ -7,7 +7,8 @@ import { defaultXlmrTokenizerPath } from "../../src/tokenize/xlmr-tokenizer.js";
 
 test("isModelPresetName: the preset names, exactly as written", () => {
   for (const name of Object.keys(MODEL_PRESETS)) assert.equal(isModelPresetName(name), true, name);
-  for (const name of ["", "Mini", "mini ", "xlm-r", "FacebookAI/xlm-roberta-base", "./mini", "e5"]) assert.equal(isModelPresetName(name), false, JSON.stringify(name));
+  // "toString", "constructor" and "__proto__" are on every object's prototype, not presets.
+  for (const name of ["", "Mini", "mini ", "xlm-r", "FacebookAI/xlm-roberta-base", "./mini", "e5", "toString", "constructor", "__proto__"]) assert.equal(isModelPresetName(name), false, JSON.stringify(name));
 });
 
 test("every preset is filed under its own name, comes from a hub id or is built here, and allows passages at least as long as queries", () => {

@@ -107,6 +107,11 @@ test("decodeTokenizerJson: broken gzip, no model object, or a vocabulary, added 
   await rejectsWith(decode(unigram([["a", -1, 0]])), "tok.json", 'model.vocab[0] must be a [piece, score] pair, got ["a",-1,0]');
   await rejectsWith(decode(unigram([[1, -1]])), "tok.json", "model.vocab[0] must be a [piece, score] pair, got [1,-1]");
   await rejectsWith(decode(unigram("a b")), "tok.json", "model.vocab must be an object or an array");
+  // The unknown piece is what every out-of-vocabulary character encodes to: it must be a piece.
+  const withUnk = (unk: unknown) => ({ model: { type: "Unigram", vocab: [["a", -1], ["b", -2]], unk_id: unk } });
+  await rejectsWith(decode(withUnk(5)), "tok.json", "model.unk_id must be the id of a piece (0 to 1), got 5");
+  await rejectsWith(decode(withUnk(-1)), "tok.json", "model.unk_id must be the id of a piece (0 to 1), got -1");
+  await decodeTokenizerJson(Buffer.from(JSON.stringify(withUnk(1))), "tok.json");
   const wordPiece = (vocab: unknown) => ({ model: { type: "WordPiece", vocab } });
   await rejectsWith(decode(wordPiece({ a: 0, b: -1 })), "tok.json", "model.vocab['b'] must be a token id (a whole number >= 0), got -1");
   await rejectsWith(decode(wordPiece({ a: 0.5 })), "tok.json", "model.vocab['a'] must be a token id (a whole number >= 0), got 0.5");
