@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { readGrid } from "../../src/ablate/grid.js";
 import { runKey } from "../../src/ablate/run-state.js";
 import type { GridRun } from "../../src/ablate/types.js";
-import { miniBase, rejectsData } from "./helpers.js";
+import { miniBase, rejectsData, gridFiles } from "./helpers.js";
 
 /** "model train→eval strategy[α] seed" per run, for comparing whole expansions at a glance. */
 const brief = (runs: readonly GridRun[]) =>
@@ -16,18 +16,12 @@ const brief = (runs: readonly GridRun[]) =>
   });
 
 describe("readGrid", () => {
+  const files = gridFiles("hybrid-ir-grid-");
+  const grid = files.grid;
   let dir = "";
-  let count = 0;
-  /** Writes a grid file (a fresh name each time) and returns its path. */
-  const grid = async (json: unknown, name = `g${count++}.json`) => {
-    const path = join(dir, name);
-    await writeFile(path, JSON.stringify(json));
-    return path;
-  };
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-grid-"));
+  before(() => {
+    dir = files.dir();
   });
-  after(async () => rm(dir, { recursive: true, force: true }));
 
   test("expands every axis in the order model, direction, strategy (hybrid once per α), seed", async () => {
     const file = await grid({

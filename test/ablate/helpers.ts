@@ -98,6 +98,27 @@ export const miniBase = (overrides: Record<string, unknown> = {}) =>
   tinyBase({ model: { ref: "mini", seed: 1, mini: { layers: 1, hidden: 32, heads: 2, intermediate: 64 } }, ...overrides });
 
 /**
+ * Inside a describe(): a temporary directory, removed afterwards; `grid(json)` writes a grid (or
+ * any JSON) file into it under a fresh name, or `name`, and returns its path.
+ */
+export function gridFiles(prefix: string): { dir: () => string; grid: (json: unknown, name?: string) => Promise<string> } {
+  let dir = "";
+  let count = 0;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+  return {
+    dir: () => dir,
+    grid: async (json, name = `g${count++}.json`) => {
+      const path = join(dir, name);
+      await writeFile(path, JSON.stringify(json));
+      return path;
+    },
+  };
+}
+
+/**
  * Inside a describe(): a temporary directory holding train.jsonl (for {@link tinyBase}), removed
  * afterwards; `write(name, json)` puts a JSON file into it.
  */

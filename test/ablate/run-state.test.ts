@@ -8,7 +8,7 @@ import { canonicalJson, runKey, runState, runStatus } from "../../src/ablate/run
 import { runGrid } from "../../src/ablate/runner.js";
 import { resolveRunConfig, runConfigToJson } from "../../src/train/config.js";
 import { silentLogger } from "../../src/util/logger.js";
-import { cli, miniBase, tinyBase, workspace } from "./helpers.js";
+import { cli, miniBase, tinyBase, workspace, gridFiles } from "./helpers.js";
 
 describe("canonicalJson", () => {
   test("every object's keys sorted, at any depth; array order kept; undefined members left out", () => {
@@ -23,18 +23,12 @@ describe("canonicalJson", () => {
 });
 
 describe("runKey", () => {
+  const files = gridFiles("hybrid-ir-run-key-");
+  const grid = files.grid;
   let dir = "";
-  let count = 0;
-  /** Writes a grid file (a fresh name each time) and returns its path. */
-  const grid = async (json: unknown, name = `g${count++}.json`) => {
-    const path = join(dir, name);
-    await writeFile(path, JSON.stringify(json));
-    return path;
-  };
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hybrid-ir-run-key-"));
+  before(() => {
+    dir = files.dir();
   });
-  after(async () => rm(dir, { recursive: true, force: true }));
 
   test("12 hex digits of the resolved config: another file or folder, or a value given by flag instead of the file, keys alike", () => {
     const json = { data: { train: { dataset: "mlqa-r" } }, steps: 20, eval: null };

@@ -7,12 +7,11 @@ import { appendFile, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadBeirCollection, readJsonlQueries } from "../../src/data/beir.js";
 import type { Collection } from "../../src/data/collection.js";
 import { DataError } from "../../src/util/errors.js";
+import { FIXTURES, malformedFixtureTests } from "./helpers.js";
 
-const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));
 
 async function documents(c: Collection): Promise<string[]> {
   const ids: string[] = [];
@@ -96,16 +95,8 @@ describe("malformed BEIR collections: a DataError naming the file, the line and 
     ["malformed-beir-bad-grade", "qrels/test.tsv", /line 3: relevance grade '0\.5' is not a whole number >= 0/],
     ["malformed-beir-bad-json", "corpus.jsonl", /line 2: not valid JSON/],
   ];
-  for (const [dir, file, problem] of cases) {
-    test(dir, async () => {
-      await assert.rejects(loadBeirCollection(join(FIXTURES, dir)), (e: unknown) => {
-        assert.ok(e instanceof DataError, `not a DataError: ${String(e)}`);
-        assert.equal(e.file, join(FIXTURES, dir, file));
-        assert.match(e.message, problem);
-        return true;
-      });
-    });
-  }
+  malformedFixtureTests((dir) => loadBeirCollection(dir), cases);
+
 
   test("qrels: a line without three tab-separated columns; the header only counts on line 1; a split without judgements", async (t) => {
     const dir = await copyOfTiny(t);

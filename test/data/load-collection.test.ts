@@ -2,11 +2,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { DataError } from "../../src/util/errors.js";
 import { loadCollection } from "../../src/data/load-collection.js";
+import { FIXTURES } from "./helpers.js";
 
-const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));
 
 describe("the layout of a collection directory", () => {
   test("corpus.jsonl means BEIR, split 'test' unless told", async () => {

@@ -7,12 +7,11 @@ import { cp, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Collection } from "../../src/data/collection.js";
 import { loadMiraclCollection, miraclCorpusFiles } from "../../src/data/miracl.js";
 import { DataError } from "../../src/util/errors.js";
+import { FIXTURES, malformedFixtureTests } from "./helpers.js";
 
-const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));
 const TINY = join(FIXTURES, "miracl-tiny");
 
 async function documents(c: Collection): Promise<string[]> {
@@ -104,16 +103,8 @@ describe("malformed MIRACL collections: a DataError naming the file, the line an
     ["malformed-miracl-missing-doc-id", "corpus/docs-0.jsonl", /line 2: missing id \("docid"\)/],
     ["malformed-miracl-qrels-columns", "qrels.dev.tsv", /line 2: expected 4 columns/],
   ];
-  for (const [dir, file, problem] of cases) {
-    test(dir, async () => {
-      await assert.rejects(loadMiraclCollection(join(FIXTURES, dir)), (e: unknown) => {
-        assert.ok(e instanceof DataError, `not a DataError: ${String(e)}`);
-        assert.equal(e.file, join(FIXTURES, dir, file));
-        assert.match(e.message, problem);
-        return true;
-      });
-    });
-  }
+  malformedFixtureTests((dir) => loadMiraclCollection(dir), cases);
+
 
   test("topics: a line without a query, a blank id, a duplicate id", async (t) => {
     const dir = await tempDir(t);

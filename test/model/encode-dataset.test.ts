@@ -10,6 +10,7 @@ import type { TextInput } from "../../src/model/inputs.js";
 import { createMiniEncoder } from "../../src/model/mini.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sentence-encoder.js";
 import { silentLogger } from "../../src/util/logger.js";
+import { assertSameBits } from "./helpers.js";
 
 const TINY_XLMR = join(import.meta.dirname, "../../../test/fixtures/parity/tiny-xlmr");
 
@@ -32,14 +33,6 @@ function firstCandidates(ds: RetrievalDataset, n: number): RetrievalDataset {
   return { ...ds, candidates: ds.candidates.slice(0, n) };
 }
 
-/** Exact equality of the float32 bits, naming the first element that differs. */
-function assertSameBits(actual: Float32Array, expected: Float32Array): void {
-  assert.equal(actual.length, expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  const i = a.findIndex((x, k) => x !== e[k]);
-  assert.equal(i, -1, `element ${i}: ${actual[i]} on workers, ${expected[i]} on one thread`);
-}
 
 test("encodeDataset: threads 2 gives the one-thread embeddings, progress reaches every row, no worker left", async () => {
   const small = await loadDataset("xquad-r", { languages: ["en", "zh"], maxQuestionIds: 8 });

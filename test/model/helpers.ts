@@ -48,3 +48,12 @@ export const TINY: EncoderConfig = {
   padTokenId: 0,
   hiddenAct: "gelu",
 };
+
+/** Exact equality of the float32 bits, naming the first element that differs. */
+export function assertSameBits(actual: Float32Array, expected: Float32Array): void {
+  assert.equal(actual.length, expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const i = a.findIndex((x, k) => x !== e[k]);
+  assert.equal(i, -1, `element ${i}: ${actual[i]}, expected ${expected[i]}`);
+}
