@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { access, readFile, stat } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { access, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { readGrid } from "../../src/ablate/grid.js";
@@ -7,6 +9,9 @@ import { runKey, runState } from "../../src/ablate/run-state.js";
 import { runGrid } from "../../src/ablate/runner.js";
 import type { AggregateRow } from "../../src/ablate/types.js";
 import { readTrainerProgress } from "../../src/run-files/trainer-state.js";
+import { CONFIG_NAME, currentProvenance, writeRunConfigFile } from "../../src/run-files/run-config.js";
+import { LOCK_NAME, type LockOwner } from "../../src/train/run-lock.js";
+import { procStatFields } from "../../src/util/atomic-write.js";
 import { UsageError } from "../../src/cli/args.js";
 import * as ablate from "../../src/cli/ablate.js";
 import { cli, events, parseCsv, processesMentioning, rejectsData, start, tinyBase, waitFor, workspace } from "./helpers.js";
@@ -16,6 +21,17 @@ const exists = (path: string) => access(path).then(
   () => true,
   () => false,
 );
+
+/** Every file under `dir` (relative path → content), to show a directory was left untouched. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(join(entry.parentPath, entry.name), "utf8");
+  }
+  return files;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Lines of the runner's output that start or finish run `index`. */
 const runLines = (stdout: string, index: number) => stdout.split("\n").filter((l) => l.startsWith(`[${index}] `));
@@ -125,6 +141,61 @@ describe("hybrid-ir ablate", () => {
       assert.equal(await runState(d, grid.runs[i].config), "complete", "no eval section: complete at the last step");
       assert.equal((await readTrainerProgress(join(d, "checkpoints", "last"))).step, 80);
     }
+  });
+
+  test("a run whose directory a live process holds is reported in use, naming the PID, and left alone; the others run (issue 15, case 2)", async (t) => {
+    const dir = ws.dir();
+    await ws.write("busy.json", {
+      base: tinyBase({ steps: 4, logEvery: 2, validateEvery: 0, checkpointEvery: 0, eval: null }),
+      outputRoot: "runs/busy",
+      axes: { seed: [1, 2] },
+    });
+    const grid = await readGrid("busy.json", dir);
+    const [held, free] = grid.runs;
+    // Another trainer's run, as run-dir.ts leaves it while training: its config.json (so the
+    // runner sees a partial run it would resume) and run.lock naming that process, here a live
+    // `sleep` with its real /proc start time (what the lock records to tell a reused PID apart).
+    const owner = spawn("sleep", ["600"], { stdio: "ignore" });
+    t.after(() => owner.kill());
+    const pid = owner.pid!;
+    await mkdir(held.config.outputDir, { recursive: true });
+    await writeRunConfigFile(join(held.config.outputDir, CONFIG_NAME), held.config, await currentProvenance("wasm"));
+    const lock: LockOwner = { pid, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", processStart: procStatFields(pid)![19] };
+    await writeFile(join(held.config.outputDir, LOCK_NAME), JSON.stringify(lock) + "\n");
+    const untouched = await snapshot(held.config.outputDir);
+    assert.equal(await runState(held.config.outputDir, held.config), "partial");
+
+    const inUse = `in use by PID ${pid} on ${hostname()} since 2026-01-01T00:00:00.000Z`;
+    const dry = await cli(dir, "ablate", "--grid", "busy.json", "--dry-run");
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`^0\\s+${held.key}\\s.*\\spartial \\(in use by PID ${pid} on ${escapeRegExp(hostname())}\\)$`, "m"));
+    assert.match(dry.stdout, new RegExp(`^1\\s+${free.key}\\s.*\\snew$`, "m"));
+
+    const out = await cli(dir, "ablate", "--grid", "busy.json");
+    // Left to its owner, the run is neither a failure nor an error: the command succeeds.
+    assert.equal(out.code, 0, out.stderr + out.stdout);
+    assert.match(out.stderr, new RegExp(`^warning: \\[0\\] ${held.key} ${escapeRegExp(inUse)}, left to it · 1/2 done`, "m"));
+    assert.deepEqual(runLines(out.stdout, 0), [], "run 0 neither started nor resumed");
+    assert.match(runLines(out.stdout, 1).join("\n"), /: new, training[^]*trained in/);
+    assert.equal(await runState(free.config.outputDir, free.config), "complete");
+    // Not trained, not deleted, not written to; no config or log made for it.
+    assert.deepEqual(await snapshot(held.config.outputDir), untouched);
+    assert.equal(await exists(join(grid.outputRoot, "logs", `${held.key}.log`)), false);
+    assert.equal(await exists(join(grid.outputRoot, "configs", `${held.key}.json`)), false);
+    const rows = JSON.parse(await readFile(join(grid.outputRoot, "results.json"), "utf8")) as AggregateRow[];
+    assert.deepEqual(rows.map((r) => [r.key, r.state]).sort(), [[held.key, "partial"], [free.key, "complete"]].sort());
+
+    // The library's report: "busy" with the owner, not counted as failed; the finished run skipped.
+    const summary = await runGrid(grid, { logger: silentLogger, aggregate: false });
+    assert.deepEqual(
+      summary.runs.map((r) => [r.index, r.outcome, r.exitCode, r.note]),
+      [
+        [0, "busy", null, inUse],
+        [1, "skipped", null, null],
+      ],
+    );
+    assert.deepEqual([summary.failed, summary.interrupted], [0, false]);
+    assert.deepEqual(await snapshot(held.config.outputDir), untouched);
   });
 
   test("--dry-run lists the runs and trains nothing; usage errors exit 2", async () => {

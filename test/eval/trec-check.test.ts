@@ -3,9 +3,10 @@
  * pytrec-eval-terrier pinned in python/requirements/trec.txt): MAP, recip_rank, recall@k and
  * ndcg_cut_10 computed by pytrec_eval from the run file we wrote must equal the numbers we
  * computed ourselves, per query and on average, to 1e-6; MRR@10 is compared with recip_rank
- * cut at 10 (pytrec_eval has no cut for it). Cases: the graded BEIR fixture with BM25 and with a
- * scorer made of ties, and real XQuAD-R runs (BM25 on three languages in all three settings, the
- * untrained `mini` on two). The Python side comes from scripts/python-env.sh trec; where it
+ * cut at 10 (pytrec_eval has no cut for it). Cases: the graded BEIR fixture and the MIRACL
+ * fixture (grade-0 judgements, a sharded corpus), each with BM25 and with a scorer made of ties,
+ * and real XQuAD-R runs (BM25 on three languages in all three settings, the untrained `mini` on
+ * two). The Python side comes from scripts/python-env.sh trec; where it
  * cannot be had the test skips, except under CI=true, where that is a failure.
  */
 import assert from "node:assert/strict";
@@ -140,6 +141,18 @@ describe("TREC runs scored by pytrec_eval agree with our metrics (1e-6)", () => 
     // Depth 4 of 12 documents: ties decide which documents make the list at all.
     await checkCollection(c, tieScorer(c.queries.length, c.docIds.length), "beir-ties", 4);
     await checkCollection(c, tieScorer(c.queries.length, c.docIds.length), "beir-ties-full", 1000);
+  });
+
+  test("MIRACL fixture, qrels with judged non-relevant (grade 0) documents: BM25, and a scorer of ties", async (t) => {
+    if (python === null) return t.skip(NO_PYTREC);
+    const c = await loadCollection(join(FIXTURES, "miracl-tiny"));
+    assert.deepEqual([c.queries.length, c.docIds.length], [3, 7], "the fixture: 3 topics, 7 passages over plain and gzipped shards");
+    const bm25 = await checkCollection(c, await bm25CollectionScorer(c, await loadXlmrTokenizer()), "miracl-bm25", 1000);
+    assert.equal(bm25.numQueries, 3);
+    assert.ok(bm25.mean!.ndcg10 > 0.5, `BM25 should find most answers of the fixture (nDCG@10 ${bm25.mean!.ndcg10})`);
+    // Depth 3 of 7 passages: ties decide which passages make the list at all.
+    await checkCollection(c, tieScorer(c.queries.length, c.docIds.length), "miracl-ties", 3);
+    await checkCollection(c, tieScorer(c.queries.length, c.docIds.length), "miracl-ties-full", 1000);
   });
 
   test("XQuAD-R, BM25: mono, cross and multi runs over de, en, zh", async (t) => {
