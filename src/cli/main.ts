@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `hybrid-ir <command>`: each command lives in its own module and is loaded on demand. */
+import { wasmMemoryHint } from "../compute/wasm-memory.js";
 import { DataError } from "../util/errors.js";
 import { UsageError } from "./args.js";
 import { LOG_LEVEL_ENV, logLevelFromEnv, parseLogLevel, type LogLevel } from "../util/logger.js";
@@ -86,6 +87,8 @@ async function main(args: string[]): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     const where = typeof e?.path === "string" && !String(e.message).includes(e.path) ? `${e.path}: ` : "";
     console.error(`hybrid-ir ${name}: ${where}${e instanceof Error ? `${e.name}: ${e.message}` : String(err)}`);
+    const hint = wasmMemoryHint(err);
+    if (hint !== null) console.error(`hybrid-ir ${name}: ${hint}`);
     console.error(debug ? (e as Error)?.stack : `(rerun with --debug for the stack trace)`);
     return 1;
   }
