@@ -1,6 +1,6 @@
 /**
  * `hybrid-ir encode-dataset`: its flags. The command encodes a whole benchmark (minutes), so the
- * encoding itself is left to encodeDataset's tests (test/model/embed-pool.test.ts,
+ * encoding itself is left to encodeDataset's tests (test/model/encode-dataset.test.ts,
  * test/eval/trec-check.test.ts); here the flags it checks are shown to be checked before the
  * benchmark is loaded or a model started.
  */

@@ -10,22 +10,9 @@ import { after, before, describe, test } from "node:test";
 import { UsageError } from "../../src/cli/args.js";
 import { depthArg, formatRanked, LareqaRuns, printRanked, settingsArg } from "../../src/cli/ranked-output.js";
 import type { RankedResult } from "../../src/eval/ranked.js";
-import type { EvalTask } from "../../src/eval/types.js";
 import { capture } from "./capture.js";
+import { DOC_IDS, SCORES, TASK } from "./two-language-task.js";
 
-/**
- * Two languages; query a (en) answered by d0 (en) and d2 (de), query b (de) by d3 (de).
- * Score rows (exact in float32): a → d0 1, d1 0.125, d2 0.5, d3 0.75; b → 0.25, 0.375, 0.5, 0.875.
- */
-const TASK: EvalTask = {
-  languages: ["de", "en"],
-  queryLang: Int32Array.from([1, 0]),
-  candidateLang: Int32Array.from([1, 1, 0, 0]),
-  relevant: [Int32Array.from([0, 2]), Int32Array.from([3])],
-  queryIds: ["a", "b"],
-};
-const DOC_IDS = ["d0", "d1", "d2", "d3"];
-const SCORES = Float32Array.from([1, 0.125, 0.5, 0.75, 0.25, 0.375, 0.5, 0.875]);
 
 const feed = (runs: LareqaRuns) => {
   runs.onScores(0, SCORES, 0);

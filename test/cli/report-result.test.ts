@@ -11,17 +11,8 @@ import { formatCrossMatrix, formatSummaryTable } from "../../src/eval/format.js"
 import type { RankedResult } from "../../src/eval/ranked.js";
 import type { EvalTask, Scorer } from "../../src/eval/types.js";
 import { capture } from "./capture.js";
+import { SCORES, TASK } from "./two-language-task.js";
 
-/** Query a (en) is answered by d0 (en) and d2 (de), query b (de) by d3 (de). */
-const TASK: EvalTask = {
-  languages: ["de", "en"],
-  queryLang: Int32Array.from([1, 0]),
-  candidateLang: Int32Array.from([1, 1, 0, 0]),
-  relevant: [Int32Array.from([0, 2]), Int32Array.from([3])],
-  queryIds: ["a", "b"],
-};
-/** a → d0 1, d1 0.125, d2 0.5, d3 0.75; b → 0.25, 0.375, 0.5, 0.875. */
-const SCORES = Float32Array.from([1, 0.125, 0.5, 0.75, 0.25, 0.375, 0.5, 0.875]);
 const scorerOf = (scores: Float32Array, numQueries: number): Scorer => ({
   numQueries,
   numCandidates: scores.length / numQueries,

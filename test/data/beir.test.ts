@@ -8,21 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadBeirCollection, readJsonlQueries } from "../../src/data/beir.js";
-import type { Collection } from "../../src/data/collection.js";
 import { DataError } from "../../src/util/errors.js";
-import { FIXTURES, malformedFixtureTests } from "./helpers.js";
+import { documents, FIXTURES, gradesOf, malformedFixtureTests } from "./helpers.js";
 
 
-async function documents(c: Collection): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const d of c.documents()) ids.push(d.id);
-  return ids;
-}
-
-function gradesOf(c: Collection, q: string): Record<string, number> {
-  const i = c.queries.findIndex((x) => x.id === q);
-  return Object.fromEntries([...c.judged[i]].map(([d, g]) => [c.docIds[d], g]));
-}
 
 async function rejectsData(p: Promise<unknown>, file: string, problem: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { Collection } from "../../src/data/collection.js";
 import { DataError } from "../../src/util/errors.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/collections/", import.meta.url));
@@ -21,4 +22,17 @@ export function malformedFixtureTests(load: (dir: string) => Promise<unknown>, c
       });
     });
   }
+}
+
+/** The collection's document ids in the order its corpus streams them. */
+export async function documents(c: Collection): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const d of c.documents()) ids.push(d.id);
+  return ids;
+}
+
+/** Query `q`'s judgements as { document id: grade }. */
+export function gradesOf(c: Collection, q: string): Record<string, number> {
+  const i = c.queries.findIndex((x) => x.id === q);
+  return Object.fromEntries([...c.judged[i]].map(([d, g]) => [c.docIds[d], g]));
 }

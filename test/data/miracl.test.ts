@@ -7,23 +7,12 @@ import { cp, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { Collection } from "../../src/data/collection.js";
 import { loadMiraclCollection, miraclCorpusFiles } from "../../src/data/miracl.js";
 import { DataError } from "../../src/util/errors.js";
-import { FIXTURES, malformedFixtureTests } from "./helpers.js";
+import { documents, FIXTURES, gradesOf, malformedFixtureTests } from "./helpers.js";
 
 const TINY = join(FIXTURES, "miracl-tiny");
 
-async function documents(c: Collection): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const d of c.documents()) ids.push(d.id);
-  return ids;
-}
-
-function gradesOf(c: Collection, q: string): Record<string, number> {
-  const i = c.queries.findIndex((x) => x.id === q);
-  return Object.fromEntries([...c.judged[i]].map(([d, g]) => [c.docIds[d], g]));
-}
 
 /** Asserts a DataError naming `file`, its problem matching `problem` (a string: exactly). */
 async function rejectsData(p: Promise<unknown>, file: string, problem: RegExp | string): Promise<void> {
