@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,4 +23,10 @@ export function packageRoot(): string {
 /** `<packageRoot>/data`: vendored datasets, tokenizers and reference results. */
 export function dataDir(): string {
   return join(packageRoot(), "data");
+}
+
+/** `<cache>/<name>`: where the suite keeps what it can recompute; $HYBRID_IR_CACHE, else $XDG_CACHE_HOME/hybrid-ir, else ~/.cache/hybrid-ir. */
+export function hybridIrCacheDir(name: string): string {
+  if (process.env.HYBRID_IR_CACHE) return join(process.env.HYBRID_IR_CACHE, name);
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hybrid-ir", name);
 }

@@ -4,7 +4,7 @@
  * many questions the notebooks' own quick evaluations score (BM25, untrained models): `small`
  * keeps every candidate (the pool is what makes the task hard) but scores a subset of the
  * questions, so CI runs the notebooks in minutes. Trained runs always use their grid's
- * evaluation, which is the full protocol in all three.
+ * evaluation, which is the full protocol in all of them.
  */
 import { join } from "node:path";
 import { readGrid, type Grid } from "./ablate/grid.js";
@@ -12,7 +12,7 @@ import { installShipped, type InstallReport } from "./ablate/shipped.js";
 import type { GridRun, RunLabels } from "./ablate/types.js";
 import { packageRoot } from "./paths.js";
 
-export type PresetName = "small" | "full" | "paper";
+export type PresetName = "small" | "full" | "pretrained" | "paper";
 
 export interface Preset {
   readonly name: PresetName;
@@ -54,6 +54,13 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     maxQuestionIds: undefined,
     grid: "configs/grids/full.json",
     description: "mini 4×256 from random init, 600 steps, 30 runs (3 seeds) on a CPU: hours",
+  },
+  pretrained: {
+    name: "pretrained",
+    maxQuestionIds: 150,
+    grid: "configs/grids/pretrained.json",
+    description:
+      "multilingual-e5-small (pretrained; its top 2 layers trained, the rest frozen and cached), 14 runs on 2 CPU cores: the paper's comparison on a real encoder (hours to train; `npx hybrid-ir fetch e5-small` first)",
   },
   paper: {
     name: "paper",

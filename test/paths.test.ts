@@ -1,15 +1,15 @@
 /**
  * packageRoot() finds the directory of package.json from wherever the module runs, skipping a
- * `dist` that holds a copied package.json; dataDir() is its data/.
+ * `dist` that holds a copied package.json; dataDir() is its data/; hybridIrCacheDir() the suite's cache.
  */
 import assert from "node:assert/strict";
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { dataDir, packageRoot } from "../src/paths.js";
+import { dataDir, hybridIrCacheDir, packageRoot } from "../src/paths.js";
 
 /** This test runs from dist/test/paths.test.js: the repository is two levels up. */
 const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -55,3 +55,21 @@ test("no package.json in any parent directory is an error naming where the searc
   assert.throws(() => paths.packageRoot(), { message: `no package.json in ${start} or any parent directory` });
 });
 
+
+test("hybridIrCacheDir: under $HYBRID_IR_CACHE, else $XDG_CACHE_HOME/hybrid-ir, else ~/.cache/hybrid-ir", () => {
+  const saved = { cache: process.env.HYBRID_IR_CACHE, xdg: process.env.XDG_CACHE_HOME };
+  try {
+    process.env.HYBRID_IR_CACHE = "/data/cache";
+    process.env.XDG_CACHE_HOME = "/xdg";
+    assert.equal(hybridIrCacheDir("frozen-states"), "/data/cache/frozen-states");
+    delete process.env.HYBRID_IR_CACHE;
+    assert.equal(hybridIrCacheDir("frozen-states"), "/xdg/hybrid-ir/frozen-states");
+    delete process.env.XDG_CACHE_HOME;
+    assert.equal(hybridIrCacheDir("corpus-embeddings"), join(homedir(), ".cache", "hybrid-ir", "corpus-embeddings"));
+  } finally {
+    for (const [key, value] of [["HYBRID_IR_CACHE", saved.cache], ["XDG_CACHE_HOME", saved.xdg]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+});

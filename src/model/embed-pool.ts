@@ -190,7 +190,8 @@ export function embedWorkers(batches: number, threads?: number): number {
  * (the caller embeds on its own thread), and terminates the pool however `use` ends.
  */
 export async function withEmbedPool<T>(model: SentenceEncoder, workers: number, use: (pool: EmbedPool | null) => Promise<T>): Promise<T> {
-  if (workers <= 1) return use(null);
+  // Frozen states live in this thread's memory; the top layers alone are cheap enough here.
+  if (workers <= 1 || model.frozenStates !== null) return use(null);
   const pool = await EmbedPool.start(model, workers);
   try {
     return await use(pool);

@@ -12,10 +12,10 @@
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Collection, documentText } from "../data/collection.js";
 import { type Matrix, parseNpy, writeNpy } from "../data/npy.js";
+import { hybridIrCacheDir } from "../paths.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { isModelPresetName } from "./presets.js";
 import { embedOn, embedWorkers, withEmbedPool } from "./embed-pool.js";
@@ -73,8 +73,7 @@ export async function encodeQueries(model: SentenceEncoder, c: Collection, optio
 }
 
 export function defaultEmbeddingCache(): string {
-  if (process.env.HYBRID_IR_CACHE) return join(process.env.HYBRID_IR_CACHE, "corpus-embeddings");
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hybrid-ir", "corpus-embeddings");
+  return hybridIrCacheDir("corpus-embeddings");
 }
 
 /** What identifies a model's weights: a preset and its seed, a directory's files, or a hub id. */

@@ -56,6 +56,12 @@ export interface EncoderOptions {
    * variable names, so two live encoders need different scopes. Default `encoder_<n>`, unique.
    */
   readonly scope?: string;
+  /**
+   * Train only the top N transformer layers: the embeddings and the layers below stay as loaded
+   * (`trainableVariables()` leaves them out, and `bottom` computes their output without dropout,
+   * so it can be cached: model/frozen-states.ts). Default: every layer and the embeddings.
+   */
+  readonly trainLayers?: number;
 }
 
 /** Encoder inputs, all [batch, seq]. */
@@ -125,6 +131,8 @@ export class Encoder {
   private readonly family: FamilySpec;
   private readonly dropout: number;
   private readonly attentionDropout: number;
+  /** With `trainLayers`: the embeddings and layers [0, frozenLayers) are not trained; null: all are. */
+  readonly frozenLayers: number | null;
   private disposed = false;
 
   private constructor(
@@ -138,6 +146,7 @@ export class Encoder {
     // Validated by fromWeights.
     this.dropout = options.dropout ?? 0;
     this.attentionDropout = options.attentionDropout ?? this.dropout;
+    this.frozenLayers = options.trainLayers === undefined ? null : config.numLayers - options.trainLayers;
     const linear = (name: string): Linear => ({
       kernel: this.variable(`${name}.weight`) as tf.Variable<tf.Rank.R2>,
       bias: this.variable(`${name}.bias`) as tf.Variable<tf.Rank.R1>,
@@ -179,6 +188,10 @@ export class Encoder {
     if (config.hiddenAct !== "gelu") throw new Error(`hiddenAct '${String(config.hiddenAct)}' is not supported (only "gelu")`);
     checkRate("dropout", options.dropout ?? 0);
     checkRate("attentionDropout", options.attentionDropout ?? options.dropout ?? 0);
+    const { trainLayers } = options;
+    if (trainLayers !== undefined && !(Number.isInteger(trainLayers) && trainLayers >= 1 && trainLayers <= config.numLayers)) {
+      throw new RangeError(`trainLayers: ${trainLayers} is not a whole number from 1 to the model's ${config.numLayers} layers`);
+    }
     const spec = encoderWeightSpec(config);
     const expected = new Set(spec.map((s) => s.name));
     for (const name of weights.keys()) {
@@ -218,9 +231,45 @@ export class Encoder {
    */
   forward(inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
     this.checkLive();
-    const { inputIds, attentionMask } = inputs;
-    const [batch, seq] = inputIds.shape;
     this.checkInputs(inputs);
+    return tf.tidy(() => {
+      const drop = this.dropper(inputs.inputIds.shape, opts);
+      const x = drop(this.embed(inputs), this.dropout) as tf.Tensor2D;
+      return this.runLayers(x, inputs.attentionMask, 0, opts.training ?? false, drop);
+    });
+  }
+
+  /**
+   * The frozen part's output for `inputs`: embeddings and the first `frozenLayers` layers, without
+   * dropout, [batch·seq, hidden]. A real token's row does not depend on how far its sequence is
+   * padded, which is what lets `model/frozen-states.ts` cache it per text.
+   */
+  bottom(inputs: EncoderInputs): tf.Tensor2D {
+    this.checkLive();
+    this.checkInputs(inputs);
+    return tf.tidy(() => {
+      const drop = this.dropper(inputs.inputIds.shape, {});
+      const x = this.embed(inputs);
+      const [batch, seq] = inputs.inputIds.shape;
+      return this.runLayers(x, inputs.attentionMask, 0, false, drop, this.frozenLayers ?? 0).reshape([batch * seq, this.config.hiddenSize]);
+    });
+  }
+
+  /**
+   * The layers above the frozen part, from its output `frozenOutput` [batch·seq, hidden] (what
+   * `bottom` returns): last hidden state [batch, seq, hidden], as `forward` would give.
+   */
+  forwardFromFrozen(frozenOutput: tf.Tensor2D, attentionMask: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    this.checkLive();
+    const [batch, seq] = attentionMask.shape;
+    if (frozenOutput.rank !== 2 || frozenOutput.shape[0] !== batch * seq || frozenOutput.shape[1] !== this.config.hiddenSize) {
+      throw new Error(`frozen output [${frozenOutput.shape.join(", ")}] does not match [${batch}·${seq}, ${this.config.hiddenSize}]`);
+    }
+    return tf.tidy(() => this.runLayers(frozenOutput, attentionMask, this.frozenLayers ?? 0, opts.training ?? false, this.dropper([batch, seq], opts)));
+  }
+
+  /** Dropout for one forward call over [batch, seq] inputs: each call site draws its own mask. */
+  private dropper([batch, seq]: readonly number[], opts: ForwardOptions): (x: tf.Tensor, rate: number) => tf.Tensor {
     const training = opts.training ?? false;
     const c = this.config;
     const h = c.hiddenSize;
@@ -229,40 +278,60 @@ export class Encoder {
     let site = 0;
     // x is [batch·seq, hidden] or attention probabilities [batch, heads, seq, seq]: either way
     // `batch` rows, with the sequence axes bounded by the position table.
-    const drop = (x: tf.Tensor, rate: number): tf.Tensor => {
+    return (x, rate) => {
       if (!training || rate === 0) return x;
       const [inner, bounds] = x.rank === 4 ? [[c.numHeads, seq, seq], [c.numHeads, maxSeq, maxSeq]] : [[seq, h], [maxSeq, h]];
       const mask = dropoutMask(rate, { seed, site: site++, rowOffset: opts.rowOffset ?? 0 }, batch, inner, bounds);
       return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
     };
-    return tf.tidy(() => {
-      // [batch·seq, hidden]
-      let x = this.embed(inputs);
-      x = drop(x, this.dropout) as tf.Tensor2D;
-      // Added to attention scores: 0 on real keys, float32's lowest on padded ones, as
-      // transformers does ((1 − mask) × finfo.min); [batch, 1, 1, seq] broadcasts over heads
-      // and queries.
-      const maskBias = tf
-        .mul(tf.sub(1, tf.cast(attentionMask, "float32")), FLOAT32_MIN)
-        .reshape([batch, 1, 1, seq]) as tf.Tensor4D;
-      // One scope per layer: a layer's intermediates (attention scores alone are batch × heads ×
-      // seq² floats) are freed as soon as its output exists, instead of all layers' piling up
-      // until the end. That pile-up took e5-small past wasm's reach at batch 32 × 256 tokens.
-      // Under a gradient tape the kernels keep what backprop needs themselves (tfjs clones and
-      // keeps saved tensors), so this is safe in training too; only there the layer's input stays.
-      for (const layer of this.layers) {
-        const input = x;
-        x = tf.tidy(() => this.layer(layer, input, maskBias, batch, seq, drop));
-        if (!training) input.dispose();
-      }
-      return x.reshape([batch, seq, h]);
-    });
   }
 
-  /** Every variable (all trainable), in `encoderWeightSpec` order. */
+  /** Layers [from, to) on x [batch·seq, hidden]; returns [batch, seq, hidden]. */
+  private runLayers(
+    x: tf.Tensor2D,
+    attentionMask: tf.Tensor2D,
+    from: number,
+    training: boolean,
+    drop: (x: tf.Tensor, rate: number) => tf.Tensor,
+    to = this.layers.length,
+  ): tf.Tensor3D {
+    const [batch, seq] = attentionMask.shape;
+    // Added to attention scores: 0 on real keys, float32's lowest on padded ones, as
+    // transformers does ((1 − mask) × finfo.min); [batch, 1, 1, seq] broadcasts over heads
+    // and queries.
+    const maskBias = tf
+      .mul(tf.sub(1, tf.cast(attentionMask, "float32")), FLOAT32_MIN)
+      .reshape([batch, 1, 1, seq]) as tf.Tensor4D;
+    // One scope per layer: a layer's intermediates (attention scores alone are batch × heads ×
+    // seq² floats) are freed as soon as its output exists, instead of all layers' piling up
+    // until the end. That pile-up took e5-small past wasm's reach at batch 32 × 256 tokens.
+    // Under a gradient tape the kernels keep what backprop needs themselves (tfjs clones and
+    // keeps saved tensors), so this is safe in training too; only there the layer's input stays.
+    // The caller's input is never freed here (it may be the caller's own tensor).
+    for (let i = from; i < to; i++) {
+      const input = x;
+      x = tf.tidy(() => this.layer(this.layers[i], input, maskBias, batch, seq, drop));
+      if (!training && i > from) input.dispose();
+    }
+    return x.reshape([batch, seq, this.config.hiddenSize]);
+  }
+
+  /** Every variable, in `encoderWeightSpec` order. */
   variables(): tf.Variable[] {
     this.checkLive();
     return [...this.vars.values()];
+  }
+
+  /** The variables training updates: all, or only the layers above `frozenLayers`. */
+  trainableVariables(): tf.Variable[] {
+    this.checkLive();
+    const frozen = this.frozenLayers;
+    if (frozen === null) return this.variables();
+    const trained = (name: string) => {
+      const layer = /^encoder\.layer\.(\d+)\./.exec(name);
+      return layer !== null && Number(layer[1]) >= frozen;
+    };
+    return [...this.vars].filter(([name]) => trained(name)).map(([, v]) => v);
   }
 
   /** Current weights under Hugging Face names in torch layouts ([out, in] Linear weights). */

@@ -16,6 +16,7 @@ import { Encoder, type EncoderOptions, type ForwardOptions } from "./encoder.js"
 import { resolveModel, type ResolveModelOptions } from "./hub/index.js";
 import { embedBatches } from "./embed-batches.js";
 import { embedWorkers, withEmbedPool } from "./embed-pool.js";
+import type { FrozenStates } from "./frozen-states.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
 import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";
@@ -62,6 +63,7 @@ export class SentenceEncoder {
   readonly tokenizerJson: TokenizerJson;
   readonly spec: SentenceModelSpec;
   private readonly dense: DenseLayer | undefined;
+  private frozen: FrozenStates | null = null;
 
   constructor(parts: SentenceEncoderParts) {
     if (parts.spec.pooling.mode === "max") throw new Error("max pooling is not supported (cls and mean are)");
@@ -96,9 +98,27 @@ export class SentenceEncoder {
     return Math.min(this.spec.maxSeqLength ?? 512, positions);
   }
 
+  /** The variables training updates: the encoder's trainable ones (`trainLayers`) and the dense layer's. */
   variables(): tf.Variable[] {
     const dense = this.dense ? [this.dense.kernel, ...(this.dense.bias ? [this.dense.bias] : [])] : [];
-    return [...this.encoder.variables(), ...dense];
+    return [...this.encoder.trainableVariables(), ...dense];
+  }
+
+  /** The cache of the frozen part's outputs in use, if any. */
+  get frozenStates(): FrozenStates | null {
+    return this.frozen;
+  }
+
+  /**
+   * From now on the frozen part's output comes from `states` (computed there once per input),
+   * and only the layers above it run per call; null runs the whole encoder again. Embedding then
+   * stays on this thread, where the cache is.
+   */
+  useFrozenStates(states: FrozenStates | null): void {
+    if (states !== null && (states.frozenLayers !== this.encoder.frozenLayers || states.hidden !== this.config.hiddenSize)) {
+      throw new Error(`frozen states of ${states.frozenLayers} layers × ${states.hidden} do not fit an encoder freezing ${this.encoder.frozenLayers} × ${this.config.hiddenSize}`);
+    }
+    this.frozen = states;
   }
 
   /** Token ids for a batch of inputs, padded to its longest row. */
@@ -116,6 +136,10 @@ export class SentenceEncoder {
   hiddenStates(batch: EncodedBatch, opts: ForwardOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const shape: [number, number] = [batch.batch, batch.seqLen];
+      const frozen = this.frozen;
+      if (frozen !== null) {
+        return this.encoder.forwardFromFrozen(frozen.statesOf(batch, this.encoder), tf.tensor2d(batch.attentionMask, shape, "int32"), opts);
+      }
       return this.encoder.forward(
         {
           inputIds: tf.tensor2d(batch.inputIds, shape, "int32"),

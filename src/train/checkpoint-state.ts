@@ -139,12 +139,20 @@ export async function readOptimizerState(dir: string, model: SentenceEncoder): P
 
 /**
  * A new encoder with the checkpoint's weights (encoder and dense layer) and `template`'s
- * configuration and tokenizer; `template` is left as it was (dispose it if no longer needed).
+ * configuration, tokenizer and frozen states (a run's checkpoints share its frozen part);
+ * `template` is left as it was (dispose it if no longer needed).
  */
 export async function loadCheckpointModel(dir: string, template: SentenceEncoder, encoderOptions: EncoderOptions = {}): Promise<SentenceEncoder> {
   const spec = await readSentenceModelSpec(dir);
   const weights = await readEncoderWeights(join(dir, spec.transformerPath), template.config);
-  return new SentenceEncoder({ config: template.config, weights, tokenizerJson: template.tokenizerJson, spec, encoderOptions });
+  const model = new SentenceEncoder({ config: template.config, weights, tokenizerJson: template.tokenizerJson, spec, encoderOptions });
+  try {
+    model.useFrozenStates(template.frozenStates);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return model;
 }
 
 /** The bytes of a float32 array, little-endian (the only byte order Node runs on in practice; checked). */

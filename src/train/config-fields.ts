@@ -71,6 +71,11 @@ const MODEL = group<ModelSection>(
     seed: integer(0, 0, "Initialises `mini` (other models load their weights) and seeds dropout."),
     dropout: number({ min: 0, below: 1 }, 0, "Hidden and attention dropout while training; masks are seeded by (seed, step), so a resumed run ends on the same weights."),
     mini: orNull(MINI),
+    trainLayers: orNull(integer(1, 0, ""), {
+      doc:
+        "Train only the top N transformer layers: the embeddings and the layers below stay as loaded, and their output is computed once per text and cached " +
+        "(a deviation from the paper, which trains every layer; for CPUs). null = every layer.",
+    }),
   },
   "The encoder.",
   {
@@ -229,6 +234,11 @@ export const RUN_CONFIG_TABLE: FieldTable<RunConfigInput> = {
   optim: OPTIM,
   loss: LOSS,
   gradCache: orNull(GRAD_CACHE),
+  forwardChunk: orNull(integer(1, 0, ""), {
+    doc:
+      "Plain steps (no gradCache) run each side of the batch through the encoder in chunks of N pairs sorted by passage length, each padded only to its " +
+      "own longest row: the same loss and gradients with less padding, at the plain step's memory. null = the whole batch at once.",
+  }),
   adversarial: orNull(ADVERSARIAL_SECTION),
   steps: integer(1, 1000, "Optimiser steps of the whole run (one batch each)."),
   maxQueryLength: tokenLimit("maxQueryLength", "Query token limit, specials and prefix included."),

@@ -46,6 +46,8 @@ export interface ModelSection {
   readonly seed: number;
   readonly dropout: number;
   readonly mini: MiniArchitecture | null;
+  /** Train only the top N transformer layers (embeddings and lower layers frozen); null: all, as the paper. */
+  readonly trainLayers: number | null;
 }
 
 /** A JSONL file of training records (docs/training-data.md), or a vendored benchmark converted to records. */
@@ -118,6 +120,8 @@ export interface RunConfig {
   readonly optim: OptimSection;
   readonly loss: LossSection;
   readonly gradCache: GradCacheSection | null;
+  /** Plain steps forward each tower in length-sorted chunks of this many pairs (less padding); null: whole. */
+  readonly forwardChunk: number | null;
   readonly adversarial: AdversarialSection | null;
   readonly steps: number;
   readonly maxQueryLength: number;
@@ -228,15 +232,19 @@ export function resolveRunConfig(json: unknown, file: string, flags: RunFlags = 
  * The config as a run directory's config.json holds it (before `provenance` is added): as
  * resolved, except that a non-hybrid sampler has no `alpha`, which the sampler section refuses for
  * it, so the file reads back (as --config, or in `hybrid-ir batches`) to the same config; and
- * `gradCache` only when it is on, so runs from before the option keep their config and run key.
+ * `gradCache`, `forwardChunk` and `model.trainLayers` only when on, so runs from before these options keep their config and run key.
  */
 export function runConfigToJson(config: RunConfig): Record<string, unknown> {
   const { alpha, ...sampler } = config.sampler;
   // A plain run's config.json has no `gradCache` or `adversarial` key, so its run key is what it was before those sections existed.
-  const { gradCache, adversarial, ...rest } = config;
+  const { gradCache, adversarial, forwardChunk, ...rest } = config;
+  // Likewise `model.trainLayers` only when set.
+  const { trainLayers, ...model } = config.model;
   return {
     ...rest,
+    model: trainLayers === null ? model : { ...model, trainLayers },
     ...(gradCache === null ? {} : { gradCache }),
+    ...(forwardChunk === null ? {} : { forwardChunk }),
     ...(adversarial === null ? {} : { adversarial }),
     sampler: config.sampler.name === "hybrid" ? { ...sampler, alpha } : sampler,
   };

@@ -65,6 +65,13 @@ export interface StepInputs {
   readonly seed: number;
   /** Trainable variables of the loss itself; their gradients are returned too. */
   readonly lossVariables?: readonly tf.Variable[];
+  /**
+   * Plain steps: run each tower through the encoder in chunks of this many pairs, the pairs sorted
+   * by passage length and each chunk padded only to its own longest row, under one gradient tape.
+   * The loss sees the rows in the batch's order, so loss and gradients are the whole batch's (up to
+   * float rounding; dropout masks follow a row's place in the sorted order). Default: one piece.
+   */
+  readonly forwardChunk?: number;
 }
 
 /** As `tf.variableGrads`: the loss, and one gradient per variable (keyed by its name) that the loss depends on. */
@@ -99,14 +106,52 @@ export function plainGradients(inputs: StepInputs): StepGradients {
   checkInputs(inputs);
   const { model, loss, seed } = inputs;
   const [querySeed, passageSeed] = towerSeeds(seed);
-  return tf.variableGrads(
-    () =>
-      loss({
-        queries: model.forward(inputs.queries, { training: true, seed: querySeed }),
-        passages: model.forward(inputs.passages, { training: true, seed: passageSeed }),
-      }),
-    [...model.variables(), ...(inputs.lossVariables ?? [])],
-  );
+  const chunk = inputs.forwardChunk;
+  if (chunk === undefined || chunk >= inputs.queries.batch) {
+    return tf.variableGrads(
+      () =>
+        loss({
+          queries: model.forward(inputs.queries, { training: true, seed: querySeed }),
+          passages: model.forward(inputs.passages, { training: true, seed: passageSeed }),
+        }),
+      [...model.variables(), ...(inputs.lossVariables ?? [])],
+    );
+  }
+  if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`forward chunk must be an integer ≥ 1, got ${chunk}`);
+  const order = byLength(inputs.passages);
+  const inverse = new Int32Array(order.length);
+  order.forEach((row, i) => (inverse[row] = i));
+  const towers = [
+    { batch: pickRows(inputs.queries, order), seed: querySeed },
+    { batch: pickRows(inputs.passages, order), seed: passageSeed },
+  ];
+  const ranges = chunkRanges(order.length, chunk);
+  const embed = ({ batch, seed }: (typeof towers)[number]) =>
+    tf.gather(tf.concat(ranges.map(([start, end]) => model.forward(sliceBatch(batch, start, end), { training: true, seed, rowOffset: start })), 0), tf.tensor1d(inverse, "int32"));
+  return tf.variableGrads(() => loss({ queries: embed(towers[0]) as tf.Tensor2D, passages: embed(towers[1]) as tf.Tensor2D }), [
+    ...model.variables(),
+    ...(inputs.lossVariables ?? []),
+  ]);
+}
+
+/** Row indices by real length, longest first (ties in row order). */
+function byLength(batch: EncodedBatch): number[] {
+  const lengths = Array.from({ length: batch.batch }, (_, r) => {
+    let n = 0;
+    for (let t = 0; t < batch.seqLen; t++) n += batch.attentionMask[r * batch.seqLen + t] !== 0 ? 1 : 0;
+    return n;
+  });
+  return lengths.map((_, r) => r).sort((a, b) => lengths[b] - lengths[a] || a - b);
+}
+
+/** Rows `order` of a batch, in that order, at the batch's padding (sliceBatch then trims it per chunk). */
+export function pickRows(batch: EncodedBatch, order: readonly number[]): EncodedBatch {
+  const take = (a: Int32Array) => {
+    const out = new Int32Array(order.length * batch.seqLen);
+    order.forEach((row, i) => out.set(a.subarray(row * batch.seqLen, (row + 1) * batch.seqLen), i * batch.seqLen));
+    return out;
+  };
+  return { batch: order.length, seqLen: batch.seqLen, inputIds: take(batch.inputIds), attentionMask: take(batch.attentionMask), tokenTypeIds: take(batch.tokenTypeIds) };
 }
 
 /**

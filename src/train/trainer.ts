@@ -15,6 +15,7 @@ import type { EvaluationResult } from "../eval/result.js";
 import { datasetTexts } from "../model/encode-dataset.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import { HubError } from "../model/hub/index.js";
+import { defaultFrozenStatesDir, FrozenStates } from "../model/frozen-states.js";
 import { loadModel } from "../model/load.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { TrainStatus } from "../run-files/results.js";
@@ -93,6 +94,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // ---- everything that can be checked before the run directory is touched: a start that fails
   // here leaves nothing behind, so the same command works once the input is fixed.
   if (options.resume && options.overwrite) throw new DataError(config.outputDir, "give --resume or --overwrite, not both");
+  if (config.gradCache !== null && config.forwardChunk !== null) {
+    throw new DataError(configFile, "forwardChunk is for plain steps; gradCache already runs the batch in chunks: set one of them");
+  }
   if (options.resume) await checkResumedConfig(new RunDir(config.outputDir), config);
   const data = await loadRunData(config, logger);
   const { records, validation } = data;
@@ -104,8 +108,17 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       `${validation.length} validation records; ${config.sampler.name} sampler, batch ${config.sampler.batchSize}` +
       `${config.gradCache === null ? "" : ` (grad cache, chunks of ${config.gradCache.chunkSize})`}, ${sampler.length} batches per epoch`,
   );
-  const encoderOptions: EncoderOptions = { dropout: config.model.dropout };
+  const encoderOptions: EncoderOptions = { dropout: config.model.dropout, trainLayers: config.model.trainLayers ?? undefined };
   const model = await buildModel(config, data.corpus, encoderOptions, configFile);
+  const frozenLayers = model.encoder.frozenLayers;
+  if (frozenLayers !== null) {
+    const states = await FrozenStates.open(model.encoder, defaultFrozenStatesDir());
+    model.useFrozenStates(states);
+    logger.info(
+      `frozen: the embeddings${frozenLayers > 0 ? ` and layers 1-${frozenLayers}` : ""} (model.trainLayers ${config.model.trainLayers}); ` +
+        `their outputs cached in ${states.storeDir} (${states.size} texts so far)`,
+    );
+  }
   const validating = validates(config);
   let validationSet: EncodedPairs[] = [];
   try {
@@ -182,6 +195,7 @@ async function buildModel(config: RunConfig, corpus: readonly string[], encoder:
     return (await loadModel(config.model.ref, options)).model;
   } catch (err) {
     if (err instanceof HubError) throw new DataError(configFile, `model.ref: ${err.message}`);
+    if (err instanceof RangeError && err.message.startsWith("trainLayers")) throw new DataError(configFile, `model.${err.message}`);
     throw err;
   }
 }

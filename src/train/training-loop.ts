@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { DataError } from "../util/errors.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EncoderOptions } from "../model/encoder.js";
+import { fillFrozenStates, type FillPart } from "../model/frozen-states.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
 import { currentProvenance, type Provenance } from "../run-files/run-config.js";
@@ -33,7 +34,7 @@ import { AdamW, clipByGlobalNorm } from "./optimizer.js";
 import type { RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import type { TrainOptions, TrainResult } from "./trainer.js";
-import { encodePairs, endless } from "./pair-batches.js";
+import { encodePairs, endless, recordInputs } from "./pair-batches.js";
 import { benchmarkOptions, evaluateAndAlign, summaryLine, validationLoss, type EncodedPairs } from "./validation.js";
 import type { Logger } from "../util/logger.js";
 
@@ -165,13 +166,39 @@ class Training {
       await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
       logger.info(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
     }
-    const parameters = model.variables().reduce((n, v) => n + v.size, 0);
-    logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
+    const count = (vs: readonly tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
+    const trained = count(model.variables());
+    const parameters = trained + count(model.encoder.variables()) - count(model.encoder.trainableVariables());
+    const share = trained === parameters ? "" : `, ${(trained / 1e6).toFixed(2)}M of them trained`;
+    logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters${share}, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
+    await training.fillFrozen();
     logger.info(
       `optim: AdamW lr ${config.optim.lr} (${training.schedule.schedule}, ${warmupStepsOf(config)} warm-up steps), ` +
         `weight decay ${weightDecay}, clip ${clipNorm}; ${config.steps} steps`,
     );
     return training;
+  }
+
+  /**
+   * With `model.trainLayers`: the frozen part's output for every training and validation text,
+   * computed now (those not already cached on disk) in length-sorted batches, rather than a
+   * few at a time inside the steps.
+   */
+  private async fillFrozen(): Promise<void> {
+    const { config, data } = this.prepared;
+    await this.fillFrozenParts("training and validation", recordInputs([...data.records, ...data.validation], config));
+  }
+
+  /** `fillFrozenStates` with a progress bar and a log line (a first fill of a benchmark takes most of an hour on one core). */
+  private async fillFrozenParts(what: string, parts: readonly FillPart[]): Promise<void> {
+    const { logger, showProgress, options } = this.prepared;
+    if (this.model.frozenStates === null) return;
+    const total = parts.reduce((n, p) => n + p.inputs.length, 0);
+    const bar = showProgress ? progressBar("frozen", total, process.stderr) : null;
+    const started = performance.now();
+    const computed = await fillFrozenStates(this.model, parts, { onProgress: (done) => bar?.update(done), signal: options.signal });
+    bar?.finish(total);
+    if (computed > 0) logger.info(`frozen: computed ${computed} new ${what} texts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 
   /** Steps until the configured count, an early stop, a non-finite loss or the abort signal. */
@@ -237,7 +264,10 @@ class Training {
     const step = this.state.step;
     const { queries, passages } = encodePairs(model, batch, data.records, config);
     const gradients = (loss: EmbeddingLoss, lossVariables: readonly tf.Variable[] = []) =>
-      stepGradients({ model, queries, passages, loss, lossVariables, seed: stepSeed(config.model.seed, step) }, config.gradCache?.chunkSize ?? null);
+      stepGradients(
+        { model, queries, passages, loss, lossVariables, seed: stepSeed(config.model.seed, step), forwardChunk: config.forwardChunk ?? undefined },
+        config.gradCache?.chunkSize ?? null,
+      );
     const contrastive: EmbeddingLoss = (e) => lossFn.compute(e.queries, e.passages);
     // value: scalar loss; grads: one tensor per variable, shaped like it.
     const { value, grads } = adversary === null ? gradients(contrastive) : adversary.variableGrads(gradients, contrastive, batch, step);
@@ -344,6 +374,7 @@ class Training {
       await this.adversary?.save(dir);
       await writeCheckpoint(dir, this.model, this.optimizer, { ...this.state, sampler: this.prepared.sampler.state() }, { config, provenance: this.provenance });
     });
+    await this.model.frozenStates?.flush();
     if (name === "last") this.lastSaved = this.state.step;
   }
 
@@ -382,6 +413,17 @@ class Training {
     const checkpointStep = bestStep ?? step;
     const evalModel = checkpointStep === step ? this.model : await loadCheckpointModel(this.run.checkpointPath("best"), this.model, encoderOptions);
     logger.info(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
+    // Runs beside this one may have cached benchmark texts since it started.
+    await this.model.frozenStates?.refresh();
+    const bench = benchmarkOptions(config, config.eval.batchSize, false);
+    await this.fillFrozenParts(config.eval.dataset, [
+      { inputs: data.benchmark.questions.map((q) => ({ text: q.text })), maxLength: bench.maxQueryLength, prefix: bench.queryPrefix },
+      {
+        inputs: data.benchmark.candidates.map((c) => ({ text: c.text, context: bench.withContext ? c.context : undefined })),
+        maxLength: bench.maxPassageLength,
+        prefix: bench.passagePrefix,
+      },
+    ]);
     try {
       // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
       // bars show unless turned off; on a non-terminal they print a line every few seconds.
@@ -394,6 +436,7 @@ class Training {
       logger.info(summaryLine(results));
       return results;
     } finally {
+      await this.model.frozenStates?.flush();
       if (evalModel !== this.model) evalModel.dispose();
     }
   }

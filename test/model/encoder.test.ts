@@ -358,6 +358,42 @@ describe("Encoder", () => {
     }
   });
 
+  test("trainLayers: the frozen part's output, then the layers above it, is forward's output; only those layers train", async () => {
+    await tf.setBackend("wasm");
+    for (const family of ["bert", "xlm-roberta"] as const) {
+      const config = tinyConfig(family);
+      const weights = randomWeights(config, 8);
+      const whole = Encoder.fromWeights(config, weights);
+      const top = Encoder.fromWeights(config, weights, { trainLayers: 1 });
+      const all = Encoder.fromWeights(config, weights, { trainLayers: 2 });
+      try {
+        assert.equal(whole.frozenLayers, null);
+        assert.equal(top.frozenLayers, 1);
+        assert.equal(all.frozenLayers, 0);
+        assert.deepEqual(whole.trainableVariables(), whole.variables());
+        const names = (e: Encoder) => e.trainableVariables().map((v) => v.name.slice(v.name.indexOf("/") + 1));
+        assert.ok(names(top).length > 0 && names(top).every((n) => n.startsWith("encoder.layer.1.")), names(top).join(" "));
+        // trainLayers equal to the depth freezes the embeddings only.
+        assert.ok(names(all).every((n) => n.startsWith("encoder.layer.")) && names(all).length === 2 * names(top).length);
+        const k = cases(family)[cases(family).length - 1];
+        const inputs = tensors(k);
+        const expected = await whole.forward(inputs).data();
+        const frozen = top.bottom(inputs);
+        assert.deepEqual(frozen.shape, [k.ids.length * k.ids[0].length, config.hiddenSize]);
+        const split = top.forwardFromFrozen(frozen, inputs.attentionMask);
+        assert.ok(maxDiff(await split.data(), expected) < 1e-6);
+        assert.ok(maxDiff(await all.forwardFromFrozen(all.bottom(inputs), inputs.attentionMask).data(), expected) < 1e-6);
+        assert.throws(() => top.forwardFromFrozen(tf.zeros([3, config.hiddenSize]), inputs.attentionMask), /does not match/);
+        tf.dispose([inputs, frozen, split]);
+      } finally {
+        for (const e of [whole, top, all]) e.dispose();
+      }
+      for (const bad of [0, 3, 1.5]) {
+        assert.throws(() => Encoder.fromWeights(config, weights, { trainLayers: bad }), /trainLayers: .* is not a whole number from 1 to the model's 2 layers/);
+      }
+    }
+  });
+
   test("dropout applies only when training, with masks repeatable by seed", async () => {
     await tf.setBackend("wasm");
     const config = tinyConfig("bert");

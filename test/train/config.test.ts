@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { DataError } from "../../src/util/errors.js";
 import { packageRoot } from "../../src/paths.js";
 import { samplerConfigFromJson } from "../../src/sampling/config.js";
+import { train } from "../../src/train/trainer.js";
+import { silentLogger } from "../../src/util/logger.js";
 import {
   configDifferences,
   DEFAULT_RUN_CONFIG,
@@ -33,7 +35,7 @@ function dataError(fn: () => unknown): DataError {
 describe("resolveRunConfig", () => {
   test("typed defaults: the paper's optimiser and sampler, the model preset's lengths and prefixes", () => {
     const c = resolveRunConfig(MINIMAL, FILE, {}, "/work");
-    assert.deepEqual(c.model, { ref: "mini", seed: 0, dropout: 0, mini: null });
+    assert.deepEqual(c.model, { ref: "mini", seed: 0, dropout: 0, mini: null, trainLayers: null });
     assert.deepEqual(c.data, { train: { dataset: "mlqa-r" }, validationFraction: 0.1, splitSeed: 0, withContext: false, allowContamination: false });
     assert.deepEqual(c.sampler, { name: "hybrid", batchSize: 100, seed: 42, alpha: 0.5 });
     assert.deepEqual(c.optim, DEFAULT_RUN_CONFIG.optim);
@@ -131,6 +133,38 @@ describe("resolveRunConfig", () => {
     assert.throws(() => resolveRunConfig(MINIMAL, FILE, { steps: "ten" }), { name: "RangeError", message: /--steps takes an integer/ });
     assert.throws(() => resolveRunConfig(MINIMAL, FILE, { sampler: "mono" }), { name: "RangeError", message: /unknown sampler "mono"/ });
     assert.throws(() => resolveRunConfig(MINIMAL, FILE, { alpha: "2" }), { name: "RangeError", message: /alpha must be a number in \[0, 1\]/ });
+  });
+
+  test("model.trainLayers: off by default and then absent from config.json (run keys stay); set, it reads back; configs/pretrained-e5.json sets 2", async () => {
+    const off = resolveRunConfig(MINIMAL, FILE, {}, "/work");
+    assert.equal(off.model.trainLayers, null);
+    assert.equal("trainLayers" in (runConfigToJson(off).model as object), false, "runs from before the option keep their config.json and run key");
+    const on = resolveRunConfig({ ...MINIMAL, model: { ref: "e5-small", trainLayers: 2 } }, FILE, {}, "/work");
+    assert.equal(on.model.trainLayers, 2);
+    const written = JSON.parse(JSON.stringify(runConfigToJson(on)));
+    assert.equal(written.model.trainLayers, 2);
+    assert.deepEqual(resolveRunConfig(written, "/work/runs/exp/config.json"), on);
+    for (const bad of [0, 1.5, "2"]) {
+      const err = dataError(() => resolveRunConfig({ ...MINIMAL, model: { trainLayers: bad } }, FILE));
+      assert.match(err.message, /model\.trainLayers must be an integer ≥ 1/);
+    }
+    const pretrained = await readRunConfig(join(packageRoot(), "configs", "pretrained-e5.json"));
+    assert.equal(pretrained.model.ref, "e5-small");
+    assert.equal(pretrained.model.trainLayers, 2);
+    assert.deepEqual(pretrained.prefixes, { query: "query: ", passage: "passage: " });
+  });
+
+  test("forwardChunk: off by default and then absent from config.json; set, it reads back; train refuses it beside gradCache", async () => {
+    const off = resolveRunConfig(MINIMAL, FILE, {}, "/work");
+    assert.equal(off.forwardChunk, null);
+    assert.equal("forwardChunk" in runConfigToJson(off), false);
+    const on = resolveRunConfig({ ...MINIMAL, forwardChunk: 8 }, FILE, {}, "/work");
+    assert.equal(on.forwardChunk, 8);
+    assert.deepEqual(resolveRunConfig(JSON.parse(JSON.stringify(runConfigToJson(on))), "/work/runs/exp/config.json"), on);
+    assert.deepEqual(configDifferences(on, off), ["forwardChunk"]);
+    assert.match(dataError(() => resolveRunConfig({ ...MINIMAL, forwardChunk: 0 }, FILE)).message, /forwardChunk must be an integer ≥ 1, got 0/);
+    const both = resolveRunConfig({ ...MINIMAL, forwardChunk: 8, gradCache: { chunkSize: 4 }, outputDir: "/nonexistent/both" }, FILE, {}, "/work");
+    await assert.rejects(train(both, { logger: silentLogger, progress: false, configFile: FILE }), (err: unknown) => err instanceof DataError && err.file === FILE && /forwardChunk is for plain steps/.test(err.message));
   });
 
   test("gradCache: off by default, { chunkSize } in the file, --grad-cache-chunk over it (0 = off); in config.json only when on", () => {

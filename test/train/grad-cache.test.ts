@@ -11,7 +11,7 @@ import type { EncodedBatch } from "../../src/model/inputs.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sentence-encoder.js";
 import { resolveRunConfig } from "../../src/train/config.js";
-import { cachedGradients, plainGradients, sliceBatch, type EmbeddingLoss, type StepGradients, type StepInputs } from "../../src/train/grad-cache.js";
+import { cachedGradients, pickRows, plainGradients, sliceBatch, type EmbeddingLoss, type StepGradients, type StepInputs } from "../../src/train/grad-cache.js";
 import { InfoNceLoss } from "../../src/train/loss.js";
 import { train } from "../../src/train/trainer.js";
 import { writeTrainingJsonl, type TrainingRecord } from "../../src/train-data/format.js";
@@ -91,6 +91,46 @@ describe("gradient caching", () => {
       });
     }
   }
+
+  for (const name of MODELS) {
+    test(`${name}: forwardChunk (length-sorted chunks under one tape) gives the plain step's loss and gradients to 1e-5, the rows in the batch's order`, async () => {
+      const model = await loadSentenceEncoder(fixture(name));
+      try {
+        const { queries, passages, langs } = batchOf(model);
+        const info = new InfoNceLoss({ scale: 20 });
+        // A loss that is not symmetric in the rows (a per-row weight by language): rows handed back out of order would change it.
+        const weights = tf.tensor1d(langs.map((l, i) => (l === "de" ? 1 + i / 10 : 0.5)));
+        const loss: EmbeddingLoss = (e) => tf.add(info.compute(e.queries, e.passages), tf.sum(tf.mul(tf.sum(e.queries, 1), weights)));
+        const inputs: StepInputs = { model, queries, passages, loss, seed: 5 };
+        const plain = await readGrads(plainGradients(inputs));
+        const before = tf.memory().numTensors;
+        for (const forwardChunk of [1, 3, 4, 12]) {
+          const chunked = await readGrads(plainGradients({ ...inputs, forwardChunk }));
+          assert.equal(tf.memory().numTensors, before, `chunks of ${forwardChunk}: every intermediate released`);
+          assert.ok(Math.abs(chunked.loss - plain.loss) < 1e-5, `chunks of ${forwardChunk}: loss ${chunked.loss} vs ${plain.loss}`);
+          assert.ok(maxAbsDifference(chunked.grads, plain.grads) < 1e-5, `chunks of ${forwardChunk}: gradients differ by ${maxAbsDifference(chunked.grads, plain.grads)}`);
+        }
+        weights.dispose();
+        assert.throws(() => plainGradients({ ...inputs, forwardChunk: 0 }), /forward chunk must be an integer ≥ 1, got 0/);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  test("pickRows reorders a batch's rows and keeps its padding", () => {
+    const batch: EncodedBatch = {
+      batch: 3,
+      seqLen: 3,
+      inputIds: Int32Array.from([5, 6, 1, 7, 1, 1, 8, 9, 4]),
+      attentionMask: Int32Array.from([1, 1, 0, 1, 0, 0, 1, 1, 1]),
+      tokenTypeIds: new Int32Array(9),
+    };
+    const picked = pickRows(batch, [2, 0, 1]);
+    assert.deepEqual([...picked.inputIds], [8, 9, 4, 5, 6, 1, 7, 1, 1]);
+    assert.deepEqual([...picked.attentionMask], [1, 1, 1, 1, 1, 0, 1, 0, 0]);
+    assert.equal(picked.seqLen, 3);
+  });
 
   test("a loss with variables of its own (a language classifier on the query embeddings) gets the same gradients too", async () => {
     const model = await loadSentenceEncoder(fixture("tiny-xlmr"), { encoder: { dropout: 0.1 } });

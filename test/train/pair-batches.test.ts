@@ -8,7 +8,7 @@ import { loadSentenceEncoder, type SentenceEncoder } from "../../src/model/sente
 import { buildPools } from "../../src/sampling/pools.js";
 import { createSampler, type Batch, type BatchSampler } from "../../src/sampling/sampler.js";
 import { resolveRunConfig } from "../../src/train/config.js";
-import { encodePairs, endless, pairInputs } from "../../src/train/pair-batches.js";
+import { encodePairs, endless, pairInputs, recordInputs } from "../../src/train/pair-batches.js";
 import type { TrainingRecord } from "../../src/train-data/format.js";
 import { fromRetrievalDataset } from "../../src/train-data/from-squad.js";
 
@@ -52,6 +52,20 @@ describe("pairInputs", () => {
       { text: "Berlin lies on the Spree.", context: "Berlin lies on the Spree. It is large." },
       { text: "Goethe wrote it.", context: undefined },
     ]);
+  });
+});
+
+describe("recordInputs", () => {
+  test("every record's query and passage with the run's prefixes and limits: the texts the steps and validation encode", () => {
+    const config = resolveRunConfig(
+      { model: { ref: "e5-small" }, data: { train: { dataset: "mlqa-r" }, withContext: true }, maxQueryLength: 6, maxPassageLength: 40, eval: null },
+      "/configs/pairs.json",
+    );
+    const [queries, passages] = recordInputs(RECORDS, config);
+    assert.deepEqual(queries, { inputs: RECORDS.map((r) => ({ text: r.query })), maxLength: 6, prefix: "query: " });
+    assert.deepEqual(passages.inputs, [...pairInputs({ kind: "mono", pairs: RECORDS.map((r, i) => ({ group: r.group, queryLang: r.lang, passageLang: r.lang, query: i, passage: i })) }, RECORDS, true).passages]);
+    assert.equal(passages.maxLength, 40);
+    assert.equal(passages.prefix, "passage: ");
   });
 });
 

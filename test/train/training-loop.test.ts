@@ -8,6 +8,8 @@ import type { MetricsLine } from "../../src/run-files/metrics.js";
 import type { RunResults } from "../../src/run-files/results.js";
 import { RunDir } from "../../src/train/run-dir.js";
 import { train, type StepInfo } from "../../src/train/trainer.js";
+import { DataError } from "../../src/util/errors.js";
+import { recordingLogger } from "../../src/util/logger.js";
 import { maxAbsDifference, quiet, tinyConfig, trainingWorkspace, weightsOf } from "./helpers.js";
 
 /**
@@ -53,6 +55,53 @@ describe("the training loop", () => {
     assert.equal(last.step, 30);
     assert.deepEqual([last.sampler.sampler, last.sampler.seed], ["hybrid", 3]);
     assert.equal((await readTrainerProgress(run.checkpointPath("best"))).step, result.bestStep);
+  });
+
+  test("model.trainLayers: only the top layer trains; the frozen outputs are cached once for all runs; a resumed run ends on the same weights", async () => {
+    process.env.HYBRID_IR_CACHE = join(dir, "cache");
+    try {
+      const frozen = (outputDir: string, overrides: Record<string, unknown> = {}) =>
+        tinyConfig(dir, {
+          model: { ref: "mini", seed: 1, mini: { layers: 2, hidden: 64, heads: 2, intermediate: 128 }, trainLayers: 1 },
+          steps: 8,
+          checkpointEvery: 4,
+          validateEvery: 4,
+          outputDir,
+          ...overrides,
+        });
+      const logged = (logger: ReturnType<typeof recordingLogger>) => logger.records.map((r) => r.message);
+      const firstLog = recordingLogger("info");
+      const first = await train(frozen("frozen-a"), { ...quiet, logger: firstLog });
+      assert.equal(first.status, "completed");
+      assert.ok(logged(firstLog).some((m) => /^frozen: computed \d+ new training and validation texts/.test(m)), logged(firstLog).join("\n"));
+      assert.ok(logged(firstLog).some((m) => /M parameters, 0\.\d+M of them trained/.test(m)));
+
+      // Another sampler seed: other batches, the same frozen part, read from the cache.
+      const otherLog = recordingLogger("info");
+      const other = await train(frozen("frozen-b", { sampler: { name: "hybrid", batchSize: 8, seed: 9 } }), { ...quiet, logger: otherLog });
+      assert.equal(other.status, "completed");
+      assert.ok(!logged(otherLog).some((m) => /computed/.test(m)), "the second run computes nothing of the frozen part");
+      const a = await weightsOf(first.outputDir);
+      const b = await weightsOf(other.outputDir);
+      for (const [name, values] of a) {
+        const moved = maxAbsDifference(new Map([[name, values]]), new Map([[name, b.get(name)!]]));
+        // The key bias adds the same score to every key of a query: softmax ignores it, its gradient is 0.
+        if (!name.startsWith("encoder.layer.1.")) assert.equal(moved, 0, `${name} is frozen but changed`);
+        else if (!name.endsWith("key.bias")) assert.ok(moved > 1e-4, `${name} trained alike in both runs`);
+      }
+
+      const cut = frozen("frozen-cut");
+      const controller = new AbortController();
+      const stopped = await train(cut, { ...quiet, signal: controller.signal, onStep: ({ step }) => step === 3 && controller.abort() });
+      assert.equal(stopped.status, "interrupted");
+      assert.equal((await train(cut, { ...quiet, resume: true })).status, "completed");
+      assert.equal(maxAbsDifference(a, await weightsOf(cut.outputDir)), 0);
+
+      const tooDeep = frozen("frozen-deep", { model: { ref: "mini", mini: { layers: 2, hidden: 64, heads: 2, intermediate: 128 }, trainLayers: 3 } });
+      await assert.rejects(train(tooDeep, quiet), (err: unknown) => err instanceof DataError && /model\.trainLayers: 3 is not a whole number from 1 to the model's 2 layers/.test(err.message));
+    } finally {
+      delete process.env.HYBRID_IR_CACHE;
+    }
   });
 
   test("an interrupted run, resumed, ends with the weights of an uninterrupted one", async () => {
