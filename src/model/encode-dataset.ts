@@ -5,6 +5,7 @@
 import type { AlignedEmbeddings } from "../data/embeddings-dir.js";
 import type { RetrievalDataset } from "../data/types.js";
 import { embedOn, embedWorkers, withEmbedPool } from "./embed-pool.js";
+import type { TextInput } from "./inputs.js";
 import type { SentenceEncoder } from "./sentence-encoder.js";
 
 export interface EncodeDatasetOptions {
@@ -21,14 +22,23 @@ export interface EncodeDatasetOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What `encodeDataset` embeds: the questions, and the candidates (with their paragraph when `withContext`). */
+export function datasetInputs(ds: RetrievalDataset, withContext = false): { questions: TextInput[]; candidates: TextInput[] } {
+  return {
+    questions: ds.questions.map((q) => ({ text: q.text })),
+    candidates: ds.candidates.map((c) => ({ text: c.text, context: withContext ? c.context : undefined })),
+  };
+}
+
 export async function encodeDataset(model: SentenceEncoder, ds: RetrievalDataset, options: EncodeDatasetOptions = {}): Promise<AlignedEmbeddings> {
   const batchSize = options.batchSize ?? 32;
+  const inputs = datasetInputs(ds, options.withContext);
   const batches = Math.ceil(ds.questions.length / batchSize) + Math.ceil(ds.candidates.length / batchSize);
   const [questions, candidates] = await withEmbedPool(model, embedWorkers(batches, options.threads), async (pool) => [
     await embedOn(
       pool,
       model,
-      ds.questions.map((q) => ({ text: q.text })),
+      inputs.questions,
       {
         batchSize,
         maxLength: options.maxQueryLength,
@@ -40,7 +50,7 @@ export async function encodeDataset(model: SentenceEncoder, ds: RetrievalDataset
     await embedOn(
       pool,
       model,
-      ds.candidates.map((c) => ({ text: c.text, context: options.withContext ? c.context : undefined })),
+      inputs.candidates,
       {
         batchSize,
         maxLength: options.maxPassageLength,

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
 import { DataError } from "../util/errors.js";
 import { hybridIrCacheDir } from "../paths.js";
 import type { Encoder } from "./encoder.js";
@@ -86,7 +86,11 @@ export class FrozenStates {
     if (encoder.frozenLayers === null) throw new Error("the encoder has no frozen part (it was built without trainLayers)");
     const fingerprint = frozenFingerprint(encoder);
     const states = new FrozenStates(fingerprint, encoder.frozenLayers, encoder.config.hiddenSize, dir === null ? null : join(dir, fingerprint));
-    if (states.storeDir !== null) await states.readShards(states.storeDir);
+    if (states.storeDir !== null) {
+      // A shard write killed midway (kill -9) leaves only its temporary file: never read, removed here.
+      await removeStaleTempFiles(states.storeDir);
+      await states.readShards(states.storeDir);
+    }
     return states;
   }
 

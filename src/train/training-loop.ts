@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { DataError } from "../util/errors.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EncoderOptions } from "../model/encoder.js";
+import { datasetInputs } from "../model/encode-dataset.js";
 import { fillFrozenStates, type FillPart } from "../model/frozen-states.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
@@ -416,13 +417,10 @@ class Training {
     // Runs beside this one may have cached benchmark texts since it started.
     await this.model.frozenStates?.refresh();
     const bench = benchmarkOptions(config, config.eval.batchSize, false);
+    const { questions, candidates } = datasetInputs(data.benchmark, bench.withContext);
     await this.fillFrozenParts(config.eval.dataset, [
-      { inputs: data.benchmark.questions.map((q) => ({ text: q.text })), maxLength: bench.maxQueryLength, prefix: bench.queryPrefix },
-      {
-        inputs: data.benchmark.candidates.map((c) => ({ text: c.text, context: bench.withContext ? c.context : undefined })),
-        maxLength: bench.maxPassageLength,
-        prefix: bench.passagePrefix,
-      },
+      { inputs: questions, maxLength: bench.maxQueryLength, prefix: bench.queryPrefix },
+      { inputs: candidates, maxLength: bench.maxPassageLength, prefix: bench.passagePrefix },
     ]);
     try {
       // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its

@@ -74,7 +74,11 @@ describe("FrozenStates", () => {
       const shards = await readdir(join(dir, states.fingerprint));
       assert.equal(shards.length, 1);
 
+      // What a shard write killed midway leaves: removed when the cache is next opened.
+      const killed = join(dir, states.fingerprint, "0123.bin.999999999.tmp");
+      await writeFile(killed, "half a shard");
       const reopened = await FrozenStates.open(second.encoder, dir);
+      assert.deepEqual(await readdir(join(dir, states.fingerprint)), shards);
       assert.equal(reopened.fingerprint, states.fingerprint);
       assert.equal(reopened.size, states.size);
       second.useFrozenStates(reopened);
