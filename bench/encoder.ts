@@ -12,7 +12,7 @@
  *
  *   node dist/bench/encoder.js                 kernels, then both variants
  *   options: --only kernels|overrides|stock, --steps N (timed training steps, default 3), --seed N,
- *            --config mini|base (default mini)
+ *            --config mini|base|e5-small (default mini), --batch N (rows per batch, default 32)
  *
  * With --mode embed|train|both it measures instead what `npm run bench` (bench/all.ts) prints
  * beside PyTorch (bench/torch_bench.py), on wasm with the project's kernels, one JSON line each:
@@ -48,11 +48,14 @@ import { consoleLogger, stderrLogger } from "../src/util/logger.js";
 const MINI: EncoderConfig = { ...MINI_CONFIG, vocabSize: 32000 };
 /** xlm-roberta-base's shape (random weights): 278M parameters, 192M of them the embedding table. */
 const BASE: EncoderConfig = { ...MINI, vocabSize: 250002, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072 };
-const CONFIGS = { mini: MINI, base: BASE } as const;
+/** multilingual-e5-small's shape (random weights), its vocabulary trimmed to 32000 tokens as `mini`'s. */
+const E5_SMALL: EncoderConfig = { ...MINI, hiddenSize: 384, numLayers: 12, numHeads: 12, intermediateSize: 1536 };
+const CONFIGS = { mini: MINI, base: BASE, "e5-small": E5_SMALL } as const;
 type ConfigName = keyof typeof CONFIGS;
 /** The config every part uses (--config; default mini). */
 let CONFIG: EncoderConfig = MINI;
-const BATCH = 32;
+/** Rows per batch (--batch; default 32). An e5-small-shaped plain training step fits wasm's 4 GiB only up to about 8. */
+let BATCH = 32;
 const FORWARD_TOKENS = 64;
 const QUERY_TOKENS = 32;
 const PASSAGE_TOKENS = 128;
@@ -399,8 +402,11 @@ async function main(): Promise<void> {
       mode: { type: "string" },
       reps: { type: "string" },
       warmup: { type: "string", default: "1" },
+      batch: { type: "string", default: "32" },
     },
   });
+  BATCH = Number(values.batch);
+  if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error(`--batch: '${values.batch}' is not an integer >= 1`);
   const configName = values.config as ConfigName;
   if (!(configName in CONFIGS)) throw new Error(`--config: '${values.config}' is not one of: ${Object.keys(CONFIGS).join(", ")}`);
   CONFIG = CONFIGS[configName];

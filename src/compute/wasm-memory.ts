@@ -10,7 +10,7 @@ export function wasmMemoryHint(err: unknown): string | null {
   if (!/memory access out of bounds|^Aborted|out of memory/i.test(err.message)) return null;
   return (
     "the wasm backend ran out of memory (it addresses at most 4 GiB). Lower the batch, or turn on gradient caching " +
-    "with a smaller chunk (--grad-cache-chunk N), or shorten maxPassageLength; a model with a large vocabulary " +
-    "(e5-small's 250k pieces) needs more than wasm has to train. See README, \"Batches larger than memory\"."
+    "with a smaller chunk (--grad-cache-chunk N), or shorten maxPassageLength, or train only the top layers " +
+    "(model.trainLayers). See README, \"Batches larger than memory\"."
   );
 }

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dropoutMask } from "./dropout.js";
 import type { EncoderConfig, ModelFamily, NamedTensor, WeightMap } from "./types.js";
 import { IGNORED_WEIGHTS, encoderWeightSpec } from "./weight-spec.js";
+import { WORD_EMBEDDINGS } from "./trim.js";
 
 /** What differs between the families this encoder implements. */
 interface FamilySpec {
@@ -62,6 +63,12 @@ export interface EncoderOptions {
    * so it can be cached: model/frozen-states.ts). Default: every layer and the embeddings.
    */
   readonly trainLayers?: number;
+  /**
+   * The token ids (ascending, each below the config's vocabSize) whose rows the word-embedding
+   * table holds: `fromWeights` then takes a [vocabRows.length, hidden] table, and inputs may use
+   * only these ids (model/training-vocabulary.ts). Default: the whole vocabulary.
+   */
+  readonly vocabRows?: Int32Array;
 }
 
 /** Encoder inputs, all [batch, seq]. */
@@ -121,6 +128,17 @@ function checkRate(name: string, rate: number): void {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`${name}: ${rate} is not in [0, 1)`);
 }
 
+/** Token id → position in `rows` (-1 where absent); `rows` must ascend strictly within [0, vocabSize). */
+function rowIndex(rows: Int32Array, vocabSize: number): Int32Array {
+  const out = new Int32Array(vocabSize).fill(-1);
+  rows.forEach((id, i) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new RangeError(`vocabRows: token id ${id} is outside the vocabulary of ${vocabSize}`);
+    if (i > 0 && id <= rows[i - 1]) throw new RangeError(`vocabRows: ids must ascend (${rows[i - 1]} then ${id})`);
+    out[id] = i;
+  });
+  return out;
+}
+
 /** torch.finfo(torch.float32).min, what transformers adds to the scores of padded keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
 
@@ -133,6 +151,10 @@ export class Encoder {
   private readonly attentionDropout: number;
   /** With `trainLayers`: the embeddings and layers [0, frozenLayers) are not trained; null: all are. */
   readonly frozenLayers: number | null;
+  /** With `vocabRows`: token id → row of the table, -1 for an id it does not hold (JS copy, to check inputs). */
+  private readonly rowOf: Int32Array | null;
+  /** The same map as an int32 tensor, for the lookup inside the graph. */
+  private readonly rowOfTensor: tf.Tensor1D | null;
   private disposed = false;
 
   private constructor(
@@ -147,6 +169,8 @@ export class Encoder {
     this.dropout = options.dropout ?? 0;
     this.attentionDropout = options.attentionDropout ?? this.dropout;
     this.frozenLayers = options.trainLayers === undefined ? null : config.numLayers - options.trainLayers;
+    this.rowOf = options.vocabRows === undefined ? null : rowIndex(options.vocabRows, config.vocabSize);
+    this.rowOfTensor = this.rowOf === null ? null : tf.tensor1d(this.rowOf, "int32");
     const linear = (name: string): Linear => ({
       kernel: this.variable(`${name}.weight`) as tf.Variable<tf.Rank.R2>,
       bias: this.variable(`${name}.bias`) as tf.Variable<tf.Rank.R1>,
@@ -192,7 +216,11 @@ export class Encoder {
     if (trainLayers !== undefined && !(Number.isInteger(trainLayers) && trainLayers >= 1 && trainLayers <= config.numLayers)) {
       throw new RangeError(`trainLayers: ${trainLayers} is not a whole number from 1 to the model's ${config.numLayers} layers`);
     }
-    const spec = encoderWeightSpec(config);
+    const { vocabRows } = options;
+    if (vocabRows !== undefined) rowIndex(vocabRows, config.vocabSize); // throws on a bad list
+    const spec = encoderWeightSpec(config).map((s) =>
+      vocabRows !== undefined && s.name === WORD_EMBEDDINGS ? { ...s, shape: [vocabRows.length, s.shape[1]] } : s,
+    );
     const expected = new Set(spec.map((s) => s.name));
     for (const name of weights.keys()) {
       if (!expected.has(name) && !IGNORED_WEIGHTS.some((re) => re.test(name))) {
@@ -322,6 +350,12 @@ export class Encoder {
     return [...this.vars.values()];
   }
 
+  /** The word-embedding table (with `vocabRows`, only those rows). */
+  wordEmbeddings(): tf.Variable {
+    this.checkLive();
+    return this.variable(WORD_EMBEDDINGS);
+  }
+
   /** The variables training updates: all, or only the layers above `frozenLayers`. */
   trainableVariables(): tf.Variable[] {
     this.checkLive();
@@ -350,6 +384,7 @@ export class Encoder {
   /** Frees the variables (and their names, so the scope may be reused). */
   dispose(): void {
     if (this.disposed) return;
+    this.rowOfTensor?.dispose();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
     this.disposed = true;
@@ -382,6 +417,15 @@ export class Encoder {
     if (inputIds.shape[1] > maxSeq) {
       throw new Error(`sequence length ${inputIds.shape[1]} exceeds the ${maxSeq} positions of this ${this.config.family} encoder`);
     }
+    const rowOf = this.rowOf;
+    if (rowOf !== null) {
+      // A lookup of an id the table lacks would read another token's row without complaint.
+      for (const id of inputIds.dataSync()) {
+        if (!(rowOf[id] >= 0)) {
+          throw new Error(`token id ${id} is not among the ${this.vars.get(WORD_EMBEDDINGS)!.shape[0]} the word-embedding table holds (vocabRows)`);
+        }
+      }
+    }
   }
 
   /** Word + position + token type embeddings, normalised: [batch·seq, hidden]. */
@@ -389,7 +433,8 @@ export class Encoder {
     const n = inputIds.size;
     const h = this.config.hiddenSize;
     const flat = (ids: tf.Tensor2D) => ids.reshape([n]) as tf.Tensor1D;
-    const word = tf.gather(this.variable("embeddings.word_embeddings.weight"), flat(inputIds));
+    const ids = this.rowOfTensor === null ? flat(inputIds) : tf.gather(this.rowOfTensor, flat(inputIds));
+    const word = tf.gather(this.variable(WORD_EMBEDDINGS), ids);
     const position = tf.gather(
       this.variable("embeddings.position_embeddings.weight"),
       flat(this.family.positionIds(inputIds, this.config)),

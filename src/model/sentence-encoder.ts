@@ -20,6 +20,8 @@ import type { FrozenStates } from "./frozen-states.js";
 import { encodeBatch, type EncodedBatch, type TextInput } from "./inputs.js";
 import { clsPool, l2Normalize, meanPool } from "./pooling.js";
 import { readSentenceModelSpec, type SentenceModelSpec, writeSentenceModelSpec } from "./st-layout.js";
+import { WORD_EMBEDDINGS } from "./trim.js";
+import { TrainingVocabulary } from "./training-vocabulary.js";
 import type { EncoderConfig, NamedTensor, WeightMap } from "./types.js";
 
 export interface EmbedOptions {
@@ -52,6 +54,11 @@ export interface SentenceEncoderParts {
   readonly tokenizerJson: TokenizerJson;
   readonly spec: SentenceModelSpec;
   readonly encoderOptions?: EncoderOptions;
+  /**
+   * The encoder's word-embedding table is cut to these rows (`weights` holds the cut table; the
+   * config keeps the whole vocabulary's size): see model/training-vocabulary.ts.
+   */
+  readonly vocabulary?: TrainingVocabulary;
 }
 
 let nextDense = 0;
@@ -64,6 +71,8 @@ export class SentenceEncoder {
   readonly spec: SentenceModelSpec;
   private readonly dense: DenseLayer | undefined;
   private frozen: FrozenStates | null = null;
+  /** The cut word-embedding table's rows and the rest of the table, when training on a cut one. */
+  readonly trainingVocabulary: TrainingVocabulary | null;
 
   constructor(parts: SentenceEncoderParts) {
     if (parts.spec.pooling.mode === "max") throw new Error("max pooling is not supported (cls and mean are)");
@@ -74,7 +83,12 @@ export class SentenceEncoder {
     if (this.tokenizer.vocabSize > parts.config.vocabSize) {
       throw new Error(`tokenizer has ${this.tokenizer.vocabSize} tokens but the model's vocabulary only ${parts.config.vocabSize}`);
     }
-    this.encoder = Encoder.fromWeights(parts.config, parts.weights, parts.encoderOptions);
+    this.trainingVocabulary = parts.vocabulary ?? null;
+    if (this.trainingVocabulary !== null && this.trainingVocabulary.vocabSize !== parts.config.vocabSize) {
+      throw new Error(`the training vocabulary cuts a table of ${this.trainingVocabulary.vocabSize} rows, the model's vocabulary has ${parts.config.vocabSize}`);
+    }
+    const vocabRows = this.trainingVocabulary?.rows;
+    this.encoder = Encoder.fromWeights(parts.config, parts.weights, vocabRows === undefined ? parts.encoderOptions : { ...parts.encoderOptions, vocabRows });
     const d = parts.spec.dense;
     if (d) {
       const scope = `dense_${nextDense++}`;
@@ -102,6 +116,17 @@ export class SentenceEncoder {
   variables(): tf.Variable[] {
     const dense = this.dense ? [this.dense.kernel, ...(this.dense.bias ? [this.dense.bias] : [])] : [];
     return [...this.encoder.trainableVariables(), ...dense];
+  }
+
+  /**
+   * A new model, with `encoderOptions`, that trains only the word-embedding rows of `used` (the
+   * ids its inputs can hold; model/training-vocabulary.ts) and saves the whole table as training
+   * it whole would. This model is left as it was.
+   */
+  cutVocabulary(used: Iterable<number>, encoderOptions: EncoderOptions = {}): SentenceEncoder {
+    const parts = this.parts();
+    const { vocabulary, trimmed } = TrainingVocabulary.cut(parts.weights.get(WORD_EMBEDDINGS)!, used);
+    return new SentenceEncoder({ ...parts, weights: new Map(parts.weights).set(WORD_EMBEDDINGS, trimmed), encoderOptions, vocabulary });
   }
 
   /** The cache of the frozen part's outputs in use, if any. */
@@ -207,9 +232,17 @@ export class SentenceEncoder {
     });
   }
 
-  /** What rebuilds this model elsewhere (a worker thread): its current weights, tokenizer and modules. */
+  /** What rebuilds this model elsewhere (a worker thread): its current weights (the whole table), tokenizer and modules. */
   parts(): SentenceEncoderParts {
-    return { config: this.config, weights: this.encoder.exportWeights(), tokenizerJson: this.tokenizerJson, spec: { ...this.spec, dense: this.denseSpec() } };
+    return { config: this.config, weights: this.encoderWeights(), tokenizerJson: this.tokenizerJson, spec: { ...this.spec, dense: this.denseSpec() } };
+  }
+
+  /** The encoder's current weights, with the whole word-embedding table also when training on a cut one. */
+  private encoderWeights(): WeightMap {
+    const weights = this.encoder.exportWeights();
+    const vocabulary = this.trainingVocabulary;
+    if (vocabulary !== null) weights.set(WORD_EMBEDDINGS, vocabulary.expand(weights.get(WORD_EMBEDDINGS)!));
+    return weights;
   }
 
   /** Current weights of the optional dense layer, torch layout. */
@@ -232,7 +265,7 @@ export class SentenceEncoder {
     const root = join(dir, this.spec.transformerPath);
     await mkdir(root, { recursive: true });
     await writeFileAtomic(join(root, "config.json"), JSON.stringify(encoderConfigToJson(this.config), null, 2) + "\n");
-    await writeEncoderWeights(root, this.encoder.exportWeights());
+    await writeEncoderWeights(root, this.encoderWeights());
     await writeFileAtomic(join(root, "tokenizer.json"), JSON.stringify(pythonLoadableTokenizer(this.tokenizerJson)));
     await writeFileAtomic(join(root, "tokenizer_config.json"), JSON.stringify(tokenizerConfig(this.config, this.maxLength), null, 2) + "\n");
     await writeSentenceModelSpec(dir, { ...this.spec, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength, dense: this.denseSpec(), inferred: undefined });

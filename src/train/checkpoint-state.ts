@@ -26,6 +26,9 @@ import type { Variable } from "@tensorflow/tfjs";
 import { readEncoderWeights } from "../model/checkpoint.js";
 import type { EncoderOptions } from "../model/encoder.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
+import { WORD_EMBEDDINGS } from "../model/trim.js";
+import { TrainingVocabulary } from "../model/training-vocabulary.js";
+import type { WeightMap } from "../model/types.js";
 import { readSentenceModelSpec } from "../model/st-layout.js";
 import { DataError } from "../util/errors.js";
 import { CHECKPOINT_CONFIG_NAME, writeRunConfigFile, type Provenance } from "../run-files/run-config.js";
@@ -139,13 +142,21 @@ export async function readOptimizerState(dir: string, model: SentenceEncoder): P
 
 /**
  * A new encoder with the checkpoint's weights (encoder and dense layer) and `template`'s
- * configuration, tokenizer and frozen states (a run's checkpoints share its frozen part);
+ * configuration, tokenizer, frozen states (a run's checkpoints share its frozen part) and cut
+ * word-embedding table (its rows, with the checkpoint's values);
  * `template` is left as it was (dispose it if no longer needed).
  */
 export async function loadCheckpointModel(dir: string, template: SentenceEncoder, encoderOptions: EncoderOptions = {}): Promise<SentenceEncoder> {
   const spec = await readSentenceModelSpec(dir);
-  const weights = await readEncoderWeights(join(dir, spec.transformerPath), template.config);
-  const model = new SentenceEncoder({ config: template.config, weights, tokenizerJson: template.tokenizerJson, spec, encoderOptions });
+  const read = await readEncoderWeights(join(dir, spec.transformerPath), template.config);
+  let weights: WeightMap = read;
+  let vocabulary: TrainingVocabulary | undefined;
+  if (template.trainingVocabulary !== null) {
+    const cut = TrainingVocabulary.cut(read.get(WORD_EMBEDDINGS)!, template.trainingVocabulary.rows);
+    vocabulary = cut.vocabulary;
+    weights = new Map(read).set(WORD_EMBEDDINGS, cut.trimmed);
+  }
+  const model = new SentenceEncoder({ config: template.config, weights, tokenizerJson: template.tokenizerJson, spec, encoderOptions, vocabulary });
   try {
     model.useFrozenStates(template.frozenStates);
   } catch (err) {

@@ -153,7 +153,7 @@ export class AdamW {
       const t = (previous?.step ?? 0) + 1;
       const stepSize = learningRate / (1 - beta1 ** t);
       const rootCorrection = Math.sqrt(1 - beta2 ** t);
-      const keep = this.decayMask(name) ? 1 - learningRate * this.weightDecay : 1;
+      const keep = this.decayFactor(name, learningRate);
       const next = tf.tidy(() => {
         // Zero moments on a variable's first update: β·0 + (1 − β)·g is just (1 − β)·g.
         const m = previous ? previous.m.mul(beta1).add(grad.mul(1 - beta1)) : grad.mul(1 - beta1);
@@ -169,6 +169,14 @@ export class AdamW {
       this.moments.set(name, { step: t, m: next.m, v: next.v });
     }
     this.steps += 1;
+  }
+
+  /**
+   * What a step at `learningRate` multiplies the variable `name` by before its Adam update: 1 −
+   * lr · weightDecay, or 1 where the decay mask exempts it.
+   */
+  decayFactor(name: string, learningRate: number): number {
+    return this.decayMask(name) ? 1 - learningRate * this.weightDecay : 1;
   }
 
   /**

@@ -17,6 +17,7 @@ import type { EncoderOptions } from "../model/encoder.js";
 import { HubError } from "../model/hub/index.js";
 import { defaultFrozenStatesDir, FrozenStates } from "../model/frozen-states.js";
 import { loadModel } from "../model/load.js";
+import { usedTokenIds } from "../model/training-vocabulary.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { TrainStatus } from "../run-files/results.js";
 import { CONFIG_NAME } from "../run-files/run-config.js";
@@ -27,9 +28,9 @@ import { pathExists } from "../util/fs.js";
 import { configDifferences, resolveRunConfig, validates, type RunConfig } from "./config.js";
 import { openRunDir, RunDir } from "./run-dir.js";
 import { readRunRecords } from "./run-records.js";
-import { encodePairs } from "./pair-batches.js";
+import { encodePairs, recordInputs } from "./pair-batches.js";
 import { trainIn, type PreparedRun, type RunData } from "./training-loop.js";
-import { validationBatches, type EncodedPairs } from "./validation.js";
+import { benchmarkInputs, validationBatches, type EncodedPairs } from "./validation.js";
 import { beforeEach, consoleLogger, type Logger } from "../util/logger.js";
 
 /** What a test (or a notebook) sees after each optimiser step. */
@@ -66,6 +67,14 @@ export interface TrainOptions {
   readonly onStep?: (info: StepInfo) => void;
   /** The config file the run came from, named in errors about its values (default: the output directory's config.json). */
   readonly configFile?: string;
+  /**
+   * Whether the trainer gives gradients and moments only to the word-embedding rows that the
+   * run's texts use (model/training-vocabulary.ts). The results are the same bit for bit either
+   * way. "auto" (default) cuts a table of at least {@link CUT_MIN_TABLE_VALUES} values, where the
+   * saving outweighs tokenising every text of the run once more; "always" and "never" are for
+   * checking that the results agree, and for measuring.
+   */
+  readonly vocabularyCut?: "auto" | "always" | "never";
 }
 
 export interface TrainResult {
@@ -109,8 +118,11 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       `${config.gradCache === null ? "" : ` (grad cache, chunks of ${config.gradCache.chunkSize})`}, ${sampler.length} batches per epoch`,
   );
   const encoderOptions: EncoderOptions = { dropout: config.model.dropout, trainLayers: config.model.trainLayers ?? undefined };
-  const model = await buildModel(config, data.corpus, encoderOptions, configFile);
+  let model = await buildModel(config, data.corpus, encoderOptions, configFile);
   const frozenLayers = model.encoder.frozenLayers;
+  const cut = options.vocabularyCut ?? "auto";
+  const bigTable = model.config.vocabSize * model.config.hiddenSize >= CUT_MIN_TABLE_VALUES;
+  if (frozenLayers === null && (cut === "always" || (cut === "auto" && bigTable))) model = cutToRunVocabulary(model, config, data, encoderOptions, logger);
   if (frozenLayers !== null) {
     const states = await FrozenStates.open(model.encoder, defaultFrozenStatesDir());
     model.useFrozenStates(states);
@@ -147,6 +159,33 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   } finally {
     await run.close();
   }
+}
+
+/**
+ * The smallest word-embedding table (values) the trainer cuts by default: e5-small's (250k × 384)
+ * and XLM-R's are far above it, `mini`'s (a vocabulary already trimmed to its corpus, × 128) below.
+ */
+export const CUT_MIN_TABLE_VALUES = 2 ** 24;
+
+/**
+ * The model, cut to the word-embedding rows that the run's training, validation and benchmark
+ * texts use (model/training-vocabulary.ts): the same results for a fraction of the table's
+ * gradient, moments and update. `model` is disposed when a cut one replaces it.
+ */
+function cutToRunVocabulary(model: SentenceEncoder, config: RunConfig, data: RunData, encoderOptions: EncoderOptions, logger: Logger): SentenceEncoder {
+  const started = performance.now();
+  const parts = recordInputs([...data.records, ...data.validation], config);
+  if (data.benchmark !== null) parts.push(...benchmarkInputs(config, data.benchmark));
+  const used = usedTokenIds(model, parts);
+  const whole = model.config.vocabSize;
+  if (used.size === whole) return model;
+  const cut = model.cutVocabulary(used, encoderOptions);
+  model.dispose();
+  logger.info(
+    `vocabulary: training the ${used.size} of ${whole} word-embedding rows the run's texts use ` +
+      `(found in ${((performance.now() - started) / 1000).toFixed(1)} s; the others change only by weight decay)`,
+  );
+  return cut;
 }
 
 /** The run's training sampler; a config it cannot serve (a batch larger than the data) is a DataError naming `configFile`. */
@@ -204,7 +243,8 @@ async function buildModel(config: RunConfig, corpus: readonly string[], encoder:
 async function checkResumedConfig(run: RunDir, config: RunConfig): Promise<void> {
   if (!(await pathExists(run.configPath))) throw new DataError(run.dir, `holds no run to resume (no ${CONFIG_NAME})`);
   const saved = resolveRunConfig((await run.readConfigFile()).json, run.configPath);
-  const differences = configDifferences(saved, config).filter((key) => key !== "outputDir");
+  // A comment says nothing to the run (runKey leaves it out too), so editing it must not strand a partial run.
+  const differences = configDifferences(saved, config).filter((key) => key !== "outputDir" && key !== "comment");
   if (differences.length > 0) {
     throw new DataError(
       run.configPath,

@@ -17,7 +17,6 @@ import * as tf from "@tensorflow/tfjs";
 import { DataError } from "../util/errors.js";
 import type { RetrievalDataset } from "../data/types.js";
 import type { EncoderOptions } from "../model/encoder.js";
-import { datasetInputs } from "../model/encode-dataset.js";
 import { fillFrozenStates, type FillPart } from "../model/frozen-states.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
@@ -36,7 +35,7 @@ import type { RunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import type { TrainOptions, TrainResult } from "./trainer.js";
 import { encodePairs, endless, recordInputs } from "./pair-batches.js";
-import { benchmarkOptions, evaluateAndAlign, summaryLine, validationLoss, type EncodedPairs } from "./validation.js";
+import { benchmarkInputs, benchmarkOptions, evaluateAndAlign, summaryLine, validationLoss, type EncodedPairs } from "./validation.js";
 import type { Logger } from "../util/logger.js";
 
 export interface RunData {
@@ -168,7 +167,10 @@ class Training {
       logger.info(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
     }
     const count = (vs: readonly tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
-    const trained = count(model.variables());
+    // The rows a cut word-embedding table left out train too, by weight decay alone (model/training-vocabulary.ts).
+    const vocabulary = model.trainingVocabulary;
+    const uncut = vocabulary === null ? 0 : (vocabulary.vocabSize - vocabulary.rows.length) * model.config.hiddenSize;
+    const trained = count(model.variables()) + uncut;
     const parameters = trained + count(model.encoder.variables()) - count(model.encoder.trainableVariables());
     const share = trained === parameters ? "" : `, ${(trained / 1e6).toFixed(2)}M of them trained`;
     logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters${share}, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
@@ -276,7 +278,11 @@ class Training {
     const clipped = clipByGlobalNorm(grads, config.optim.clipNorm);
     tf.dispose([value, grads]);
     const updated = Number.isFinite(loss) && Number.isFinite(clipped.norm);
-    if (updated) this.optimizer.step(clipped.grads, lr);
+    if (updated) {
+      this.optimizer.step(clipped.grads, lr);
+      // The word-embedding rows outside a cut table get the same step's weight decay (and nothing else).
+      this.model.trainingVocabulary?.decay(this.optimizer.decayFactor(model.encoder.wordEmbeddings().name, lr));
+    }
     tf.dispose(clipped.grads);
     return { loss, gradNorm: clipped.norm, updated };
   }
@@ -416,12 +422,7 @@ class Training {
     logger.info(`evaluating ${config.eval.dataset} with checkpoints/${checkpoint} (step ${checkpointStep})`);
     // Runs beside this one may have cached benchmark texts since it started.
     await this.model.frozenStates?.refresh();
-    const bench = benchmarkOptions(config, config.eval.batchSize, false);
-    const { questions, candidates } = datasetInputs(data.benchmark, bench.withContext);
-    await this.fillFrozenParts(config.eval.dataset, [
-      { inputs: questions, maxLength: bench.maxQueryLength, prefix: bench.queryPrefix },
-      { inputs: candidates, maxLength: bench.maxPassageLength, prefix: bench.passagePrefix },
-    ]);
+    await this.fillFrozenParts(config.eval.dataset, benchmarkInputs(config, data.benchmark));
     try {
       // Unlike training (a log line per interval) the benchmark would be silent for minutes, so its
       // bars show unless turned off; on a non-terminal they print a line every few seconds.

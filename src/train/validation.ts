@@ -9,7 +9,8 @@ import { DenseScorer } from "../eval/dense-scorer.js";
 import { evaluate } from "../eval/evaluate.js";
 import type { EvaluationResult } from "../eval/result.js";
 import { taskFromDataset } from "../eval/task.js";
-import { encodeDataset } from "../model/encode-dataset.js";
+import { datasetInputs, encodeDataset } from "../model/encode-dataset.js";
+import type { FillPart } from "../model/frozen-states.js";
 import type { EncodedBatch } from "../model/inputs.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { buildPools } from "../sampling/pools.js";
@@ -141,6 +142,15 @@ export function benchmarkOptions(config: RunConfig, batchSize: number, bars: boo
       if (done === total) shown.get(phase)!.finish();
     },
   };
+}
+
+/** The benchmark's questions and candidates as the run encodes them (its prefixes, lengths and context). */
+export function benchmarkInputs(config: RunConfig, benchmark: RetrievalDataset): FillPart[] {
+  const { questions, candidates } = datasetInputs(benchmark, config.data.withContext);
+  return [
+    { inputs: questions, maxLength: config.maxQueryLength, prefix: config.prefixes.query },
+    { inputs: candidates, maxLength: config.maxPassageLength, prefix: config.prefixes.passage },
+  ];
 }
 
 /** "xquad-r: mono mAP 0.412 | cross mAP 0.201 | multi mAP 0.153 | rank distance 812.3". */

@@ -76,6 +76,10 @@ describe("hybrid-ir train", () => {
     const changed = await cli(dir, "train", "--config", "one.json", "--resume", "--steps", "12");
     assert.equal(changed.code, 1);
     assert.match(changed.stderr, /cannot resume: the given config differs from the run's in steps/);
+    // Only the comment edited: the same run, which resumes (here straight into its end).
+    await write("one-commented.json", { ...tinyConfig({ outputDir: "runs/one" }), comment: "edited since the run started" });
+    const commented = await cli(dir, "train", "--config", "one-commented.json", "--resume");
+    assert.equal(commented.code, 0, commented.stderr);
   });
 
   test("several configs train one after the other and print side by side; so does `compare`", async () => {

@@ -394,6 +394,43 @@ describe("Encoder", () => {
     }
   });
 
+  test("vocabRows: a table of only some rows gives the whole table's output and gradients on inputs that use them", async () => {
+    await tf.setBackend("wasm");
+    for (const family of ["bert", "xlm-roberta"] as const) {
+      const config = tinyConfig(family);
+      const weights = randomWeights(config, 9);
+      const k = cases(family)[cases(family).length - 1];
+      const rows = Int32Array.from(new Set([...k.ids.flat(), 49])).sort();
+      const table = weights.get("embeddings.word_embeddings.weight")!;
+      const h = config.hiddenSize;
+      const cutTable = { shape: [rows.length, h], data: new Float32Array(rows.length * h) };
+      rows.forEach((id, i) => cutTable.data.set(table.data.subarray(id * h, (id + 1) * h), i * h));
+      const whole = Encoder.fromWeights(config, weights);
+      const cut = Encoder.fromWeights(config, new Map(weights).set("embeddings.word_embeddings.weight", cutTable), { vocabRows: rows });
+      try {
+        assert.deepEqual(cut.wordEmbeddings().shape, [rows.length, h]);
+        const inputs = tensors(k);
+        const grads = (e: Encoder) =>
+          tf.variableGrads(() => meanPool(e.forward(inputs), inputs.attentionMask).square().sum() as tf.Scalar, [e.wordEmbeddings()]);
+        const a = grads(whole);
+        const b = grads(cut);
+        assert.equal(a.value.dataSync()[0], b.value.dataSync()[0], "the same loss, bit for bit");
+        const g = a.grads[whole.wordEmbeddings().name].dataSync();
+        const gCut = b.grads[cut.wordEmbeddings().name].dataSync();
+        rows.forEach((id, i) => assert.deepEqual(gCut.subarray(i * h, (i + 1) * h), g.subarray(id * h, (id + 1) * h), `gradient of row ${id}`));
+        const outside = tensors({ ...k, ids: k.ids.map((r) => r.map((id, j) => (j === 1 ? 48 : id))) });
+        assert.throws(() => cut.forward(outside), /^Error: token id 48 is not among the \d+ the word-embedding table holds \(vocabRows\)$/);
+        tf.dispose([inputs, outside, a.value, b.value, Object.values(a.grads), Object.values(b.grads)]);
+      } finally {
+        whole.dispose();
+        cut.dispose();
+      }
+      assert.throws(() => Encoder.fromWeights(config, weights, { vocabRows: Int32Array.from([3, 2]) }), /vocabRows: ids must ascend \(3 then 2\)/);
+      assert.throws(() => Encoder.fromWeights(config, weights, { vocabRows: Int32Array.from([3, 50]) }), /vocabRows: token id 50 is outside the vocabulary of 50/);
+      assert.throws(() => Encoder.fromWeights(config, weights, { vocabRows: Int32Array.from([3, 4]) }), /weight 'embeddings.word_embeddings.weight' has shape \[50, 16\], expected \[2, 16\]/);
+    }
+  });
+
   test("dropout applies only when training, with masks repeatable by seed", async () => {
     await tf.setBackend("wasm");
     const config = tinyConfig("bert");

@@ -10,7 +10,10 @@ import { RunDir } from "../../src/train/run-dir.js";
 import { train, type StepInfo } from "../../src/train/trainer.js";
 import { DataError } from "../../src/util/errors.js";
 import { recordingLogger } from "../../src/util/logger.js";
+import { readSafetensors } from "../../src/model/safetensors.js";
 import { maxAbsDifference, quiet, tinyConfig, trainingWorkspace, weightsOf } from "./helpers.js";
+
+const TINY_XLMR = join(import.meta.dirname, "../../../test/fixtures/parity/tiny-xlmr");
 
 /**
  * The loop of training-loop.ts, driven through train(): validation, logging and checkpoints on
@@ -102,6 +105,53 @@ describe("the training loop", () => {
     } finally {
       delete process.env.HYBRID_IR_CACHE;
     }
+  });
+
+  test("a word-embedding table cut to the run's texts trains to the whole table's weights, bit for bit, resumed too", async () => {
+    // The tiny-xlmr parity model: a Python-made checkpoint whose 461-piece vocabulary the texts only partly use.
+    const run = (outputDir: string) =>
+      tinyConfig(dir, {
+        model: { ref: TINY_XLMR, seed: 1, dropout: 0.1 },
+        maxQueryLength: 16,
+        maxPassageLength: 32,
+        steps: 8,
+        checkpointEvery: 4,
+        validateEvery: 4,
+        eval: { dataset: "xquad-r", languages: ["de", "en"], maxQuestionIds: 20, batchSize: 16 },
+        outputDir,
+      });
+    const log = recordingLogger("info");
+    const cut = await train(run("vocab-cut"), { ...quiet, logger: log, vocabularyCut: "always" });
+    const line = log.records.map((r) => r.message).find((m) => m.startsWith("vocabulary: "));
+    const rows = Number(/^vocabulary: training the (\d+) of 461 word-embedding rows/.exec(line ?? "")?.[1]);
+    assert.ok(rows > 50 && rows < 461, `cut to ${rows} rows: ${line}`);
+    const whole = await train(run("vocab-whole"), { ...quiet, vocabularyCut: "never" });
+    assert.equal(cut.status, "completed");
+    assert.equal(whole.status, "completed");
+    for (const checkpoint of ["best", "last"]) {
+      assert.equal(maxAbsDifference(await weightsOf(cut.outputDir, checkpoint), await weightsOf(whole.outputDir, checkpoint)), 0, `checkpoints/${checkpoint}`);
+    }
+    assert.deepEqual(cut.evaluation?.mono, whole.evaluation?.mono);
+
+    // The rows no text uses changed by weight decay alone: each value times (1 − lr·wd) per step, rounded to float32.
+    const table = "embeddings.word_embeddings.weight";
+    const initial = (await readSafetensors(join(TINY_XLMR, "model.safetensors"))).tensors.get(table)!.data;
+    const trained = (await weightsOf(cut.outputDir)).get(table)!;
+    const hidden = 32;
+    const changedRows = new Set<number>();
+    for (let i = 0; i < initial.length; i++) if (initial[i] !== trained[i]) changedRows.add(Math.floor(i / hidden));
+    assert.equal(changedRows.size, 461, "every row moves: the used ones by Adam, the others by decay");
+
+    const interrupted = run("vocab-cut-resumed");
+    const controller = new AbortController();
+    const stopped = await train(interrupted, { ...quiet, vocabularyCut: "always", signal: controller.signal, onStep: ({ step }) => step === 5 && controller.abort() });
+    assert.equal(stopped.status, "interrupted");
+    assert.equal((await train(interrupted, { ...quiet, vocabularyCut: "always", resume: true })).status, "completed");
+    assert.equal(maxAbsDifference(await weightsOf(cut.outputDir), await weightsOf(interrupted.outputDir)), 0);
+    // By default a table this small (461 × 32) is not worth cutting.
+    const autoLog = recordingLogger("info");
+    await train(run("vocab-auto"), { ...quiet, logger: autoLog });
+    assert.ok(!autoLog.records.some((r) => r.message.startsWith("vocabulary: ")));
   });
 
   test("an interrupted run, resumed, ends with the weights of an uninterrupted one", async () => {
