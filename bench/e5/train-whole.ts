@@ -9,9 +9,9 @@
  *   node dist/bench/e5/train-whole.js [--steps 3] [--whole-vocabulary] [--out DIR]
  *
  * `--whole-vocabulary` trains the whole 250k-row table instead of the rows the run's texts use
- * (model/training-vocabulary.ts); that aborted past wasm's 4 GiB when measured, which kills this
- * process: run it as a child and read its exit. Needs the model in the cache (`hybrid-ir fetch
- * e5-small`); prints {"skipped": …} otherwise.
+ * (model/training-vocabulary.ts); that aborted past wasm's 4 GiB when measured, reported as a line
+ * with "error" (exit status 1). Run it as its own process: an aborted wasm module is unusable.
+ * Needs the model in the cache (`hybrid-ir fetch e5-small`); prints {"skipped": …} otherwise.
  */
 import { readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -95,8 +95,13 @@ try {
   );
 } catch (err) {
   const message = (err as Error).message;
-  if (/e5-small|HubError|fetch/.test(message) && /cache|offline|hub/i.test(message)) console.log(JSON.stringify({ skipped: message.split("\n")[0] }));
-  else throw err;
+  if (/e5-small|HubError|fetch/.test(message) && /cache|offline|hub/i.test(message)) {
+    console.log(JSON.stringify({ skipped: message.split("\n")[0] }));
+  } else {
+    // wasm past 4 GiB ("memory access out of bounds"), among others: a result line, not a stack.
+    console.log(JSON.stringify({ bench: "e5-small whole training", error: `${(err as Error).name}: ${message}`, stepsDone: times.length, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+    process.exitCode = 1;
+  }
 } finally {
   if (values.out === undefined) await rm(outputDir, { recursive: true, force: true });
 }
