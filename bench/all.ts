@@ -6,7 +6,9 @@
  *   1. bench/evaluator.ts: the full XQuAD-R evaluation over random 768-d embeddings (targets 20 s
  *      and 2 GiB);
  *   2. bench/encoder.ts --mode embed|train on wasm with the project's kernels, mini and base
- *      (base training is expected to outgrow wasm's 4 GiB and is reported as an error);
+ *      (base training is expected to outgrow wasm's 4 GiB and is reported as an error), on the
+ *      one-thread build and, with more than one core, on the threaded build with every core
+ *      (HYBRID_IR_WASM_THREADS, src/compute/wasm-threads.ts);
  *   3. bench/torch_bench.py with /usr/bin/python3, when `import torch` works there, for the same
  *      configs and modes;
  *   4. bench/embed-threads.ts: `SentenceEncoder.embed` on 1 and 2 worker threads, mini and (when
@@ -209,23 +211,28 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(evaluator));
   }
 
-  // 2. encoder on wasm
+  // 2. encoder on wasm: the one-thread build, then (with more than one core) the threaded build on
+  // every core (HYBRID_IR_WASM_THREADS, src/compute/wasm-threads.ts)
   const ours = new Map<string, Json>();
   const plans = encoderPlans(quick);
+  const wasmThreads = Math.min(os.availableParallelism(), 8);
+  const threadCounts = wasmThreads > 1 ? [1, wasmThreads] : [1];
   if (run("encoder")) {
     for (const p of plans) {
-      const args = ["--expose-gc", path.join(HERE, "encoder.js"), "--config", p.config, "--mode", p.mode, "--reps", String(p.reps), "--warmup", String(p.warmup)];
-      const r = await runChild(process.execPath, args, p.timeoutS);
-      const line = r.lines.find((l) => l.bench === "encoder" && l.mode === p.mode) ?? {
-        bench: "encoder",
-        impl: "tfjs-wasm",
-        config: p.config,
-        mode: p.mode,
-        error: failure(r, p.timeoutS),
-        load_avg: loadAvg(),
-      };
-      ours.set(`${p.config}/${p.mode}`, line);
-      console.log(JSON.stringify(line));
+      for (const threads of threadCounts) {
+        const args = ["--expose-gc", path.join(HERE, "encoder.js"), "--config", p.config, "--mode", p.mode, "--reps", String(p.reps), "--warmup", String(p.warmup)];
+        const r = await runChild(process.execPath, args, p.timeoutS, { ...process.env, HYBRID_IR_WASM_THREADS: String(threads) });
+        const line = r.lines.find((l) => l.bench === "encoder" && l.mode === p.mode) ?? {
+          bench: "encoder",
+          impl: "tfjs-wasm",
+          config: p.config,
+          mode: p.mode,
+          error: failure(r, p.timeoutS),
+          load_avg: loadAvg(),
+        };
+        ours.set(`${p.config}/${p.mode}/${threads}`, { ...line, wasm_threads: threads });
+        console.log(JSON.stringify({ ...line, wasm_threads: threads }));
+      }
     }
   }
 
@@ -283,15 +290,17 @@ async function main(): Promise<void> {
     out.push("|---|---|---|---|---|---|---|");
     for (const p of plans) {
       const key = `${p.config}/${p.mode}`;
-      const a = ours.get(key);
-      const b = theirs.get(key);
-      const ta = throughputOf(a);
-      const tb = throughputOf(b);
-      const what = p.mode === "embed" ? `${p.config} embed (32 × 64 tok)` : `${p.config} train step (32 × (32 + 128) tok, AdamW)`;
-      const heap = a !== undefined && typeof a.wasm_heap_mb === "number" ? ` (wasm heap ${a.wasm_heap_mb} MB)` : "";
-      out.push(
-        `| ${what} | ${run("encoder") ? cell(a) : "not run"} | ${run("torch") ? cell(b) : "not run"} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a?.peak_rss_mb)}${heap} | ${mb(b?.peak_rss_mb)} | ${fmt(a?.load_avg)} / ${fmt(b?.load_avg)} |`,
-      );
+      for (const threads of run("encoder") ? threadCounts : [1]) {
+        const a = ours.get(`${key}/${threads}`);
+        const b = theirs.get(key);
+        const ta = throughputOf(a);
+        const tb = throughputOf(b);
+        const what = (p.mode === "embed" ? `${p.config} embed (32 × 64 tok)` : `${p.config} train step (32 × (32 + 128) tok, AdamW)`) + `, wasm ${threads} thread${threads === 1 ? "" : "s"}`;
+        const heap = a !== undefined && typeof a.wasm_heap_mb === "number" ? ` (wasm heap ${a.wasm_heap_mb} MB)` : "";
+        out.push(
+          `| ${what} | ${run("encoder") ? cell(a) : "not run"} | ${run("torch") ? cell(b) : "not run"} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a?.peak_rss_mb)}${heap} | ${mb(b?.peak_rss_mb)} | ${fmt(a?.load_avg)} / ${fmt(b?.load_avg)} |`,
+        );
+      }
     }
     out.push("");
   }

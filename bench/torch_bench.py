@@ -12,9 +12,11 @@ Measurements (one JSON line each on stdout; progress on stderr):
          cosine similarities x 20 (cross-entropy against the diagonal), backward, AdamW step
          (lr 2e-5, weight decay 0.01); dropout 0.1 in train mode. After one warm-up step, except
          for the base config (see DEFAULT_WARMUP); "warmup" in the output says.
-for two XLM-R-shaped configs with random weights (N(0, 0.02)):
-  base   12 layers, hidden 768, 12 heads, intermediate 3072, vocab 250002 (xlm-roberta-base)
-  mini    4 layers, hidden 256,  4 heads, intermediate 1024, vocab 32000
+for XLM-R-shaped configs with random weights (N(0, 0.02)):
+  base      12 layers, hidden 768, 12 heads, intermediate 3072, vocab 250002 (xlm-roberta-base)
+  mini       4 layers, hidden 256,  4 heads, intermediate 1024, vocab 32000
+  e5-small  12 layers, hidden 384, 12 heads, intermediate 1536, vocab 250037 (multilingual-e5-small;
+            only with --configs e5-small; its tfjs counterpart is bench/e5/train-whole.ts)
 
 The model is transformers' XLMRobertaModel (no pooler, eager attention) when transformers
 imports, else scripts/parity/torch_encoder.py's re-implementation ("impl" says which).
@@ -62,13 +64,13 @@ SEED = 1234
 # for the reference one: few for the base model, whose training step alone takes about a minute
 # on two threads with OpenBLAS.
 DEFAULT_REPS = {
-    "fast": {("base", "embed"): 2, ("base", "train"): 1, ("mini", "embed"): 10, ("mini", "train"): 5},
-    "reference": {("base", "embed"): 1, ("base", "train"): 1, ("mini", "embed"): 3, ("mini", "train"): 1},
+    "fast": {("base", "embed"): 2, ("base", "train"): 1, ("mini", "embed"): 10, ("mini", "train"): 5, ("e5-small", "embed"): 3, ("e5-small", "train"): 2},
+    "reference": {("base", "embed"): 1, ("base", "train"): 1, ("mini", "embed"): 3, ("mini", "train"): 1, ("e5-small", "embed"): 1, ("e5-small", "train"): 1},
 }
 # Untimed warm-up repetitions first. The base training step goes without (it would add a minute
 # and a half); its one timed step then includes AdamW's state allocation (~2 GB of zeros, about
 # a second) and the first touch of the activation memory.
-DEFAULT_WARMUP = {("base", "embed"): 1, ("base", "train"): 0, ("mini", "embed"): 1, ("mini", "train"): 1}
+DEFAULT_WARMUP = {("base", "embed"): 1, ("base", "train"): 0, ("mini", "embed"): 1, ("mini", "train"): 1, ("e5-small", "embed"): 1, ("e5-small", "train"): 1}
 
 
 def log(msg: str) -> None:
@@ -182,7 +184,7 @@ def main() -> None:
     from torch_encoder import XLMR_SHAPES
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--configs", default="mini,base", help="comma-separated: mini, base (default both)")
+    ap.add_argument("--configs", default="mini,base", help="comma-separated: mini, base, e5-small (default mini,base)")
     ap.add_argument("--modes", default="embed,train", help="comma-separated: embed, train (default both)")
     ap.add_argument("--reps", type=int, default=None,
                     help="timed repetitions per measurement (default with a fast BLAS: base 2 embed / 1 train, "

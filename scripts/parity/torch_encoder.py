@@ -341,6 +341,8 @@ def build_hf_model(config: EncoderConfig, dropout: float = 0.0, attn_implementat
 XLMR_SHAPES = {
     "base": dict(num_layers=12, hidden_size=768, num_heads=12, intermediate_size=3072, vocab_size=250002),
     "mini": dict(num_layers=4, hidden_size=256, num_heads=4, intermediate_size=1024, vocab_size=32000),
+    # multilingual-e5-small's shape with its whole vocabulary (PyTorch trains the whole table).
+    "e5-small": dict(num_layers=12, hidden_size=384, num_heads=12, intermediate_size=1536, vocab_size=250037),
 }
 
 

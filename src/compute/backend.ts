@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installWasmKernels } from "./wasm-kernels.js";
+import { startThreadedWasm, wasmThreadsFromEnv } from "./wasm-threads.js";
 import { stderrLogger, type Logger } from "../util/logger.js";
 
 /** The backends a config or flag may name: a concrete one, or "auto" for the first of `CANDIDATES` that starts. */
@@ -109,8 +110,14 @@ const CANDIDATES: readonly BackendCandidate[] = [
     // The overrides make training on it practical (see wasm-kernels.ts).
     name: "wasm",
     init: async () => {
-      await import("@tensorflow/tfjs-backend-wasm"); // registers "wasm" with the engine
-      await activate("wasm");
+      // HYBRID_IR_WASM_THREADS > 1: the multi-threaded build (wasm-threads.ts), opt-in while it is new.
+      const threads = wasmThreadsFromEnv();
+      if (threads > 1 && tf.findBackend("wasm") === null) {
+        await startThreadedWasm(threads);
+      } else {
+        await import("@tensorflow/tfjs-backend-wasm"); // registers "wasm" with the engine
+        await activate("wasm");
+      }
       installWasmKernels();
     },
   },
@@ -131,6 +138,7 @@ const NAMES: readonly Exclude<BackendName, "auto">[] = [...new Set(CANDIDATES.ma
  */
 // stderr by default: commands that print data on stdout (--json, a run file) call this too.
 export async function initBackend(name: BackendName = "auto", logger: Logger = stderrLogger()): Promise<string> {
+  wasmThreadsFromEnv(); // a bad value is an error even when another backend would start
   const candidates = name === "auto" ? CANDIDATES : CANDIDATES.filter((c) => c.name === name);
   if (candidates.length === 0) {
     throw new Error(`unknown backend '${name}' (expected one of: auto, ${NAMES.join(", ")})`);

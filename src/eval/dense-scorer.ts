@@ -112,7 +112,8 @@ export class ParallelDenseScorer implements Scorer {
       backend: options.backend ?? "auto",
     };
     const url = new URL("./dense-scorer-worker.js", import.meta.url);
-    const workers = Array.from({ length: numWorkers }, () => new Worker(url, { workerData: init }));
+    // The workers are the threads: each one's wasm module stays single-threaded.
+    const workers = Array.from({ length: numWorkers }, () => new Worker(url, { workerData: init, env: { ...process.env, HYBRID_IR_WASM_THREADS: "1" } }));
     try {
       await Promise.all(workers.map((w) => reply(w)));
     } catch (error) {

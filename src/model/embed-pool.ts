@@ -61,7 +61,8 @@ export class EmbedPool {
     const init: EmbedWorkerInit = { parts: sharedParts(model.parts()), backend: options.backend ?? (tf.getBackend() as BackendName) };
     const url = new URL("./embed-worker.js", import.meta.url);
     const workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(url, { workerData: init });
+      // Each worker is already one of the threads: its own wasm module stays single-threaded.
+      const worker = new Worker(url, { workerData: init, env: { ...process.env, HYBRID_IR_WASM_THREADS: "1" } });
       live++;
       worker.once("exit", () => live--);
       return worker;
