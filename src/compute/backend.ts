@@ -110,9 +110,10 @@ const CANDIDATES: readonly BackendCandidate[] = [
     // The overrides make training on it practical (see wasm-kernels.ts).
     name: "wasm",
     init: async () => {
-      // HYBRID_IR_WASM_THREADS > 1: the multi-threaded build (wasm-threads.ts), opt-in while it is new.
+      // HYBRID_IR_WASM_THREADS > 1: the multi-threaded build (wasm-threads.ts), opt-in while it is
+      // new; possible only while this process has not yet loaded the wasm module.
       const threads = wasmThreadsFromEnv();
-      if (threads > 1 && tf.findBackend("wasm") === null) {
+      if (threads > 1 && tf.findBackendFactory("wasm") === null) {
         await startThreadedWasm(threads);
       } else {
         await import("@tensorflow/tfjs-backend-wasm"); // registers "wasm" with the engine
