@@ -14,6 +14,7 @@
  * the whole table saves, bit for bit.
  */
 import type { TextInput } from "./inputs.js";
+import { gatherRows } from "./trim.js";
 import type { NamedTensor } from "./types.js";
 
 /** Inputs as one of the run's encode calls sees them (a `FillPart` of model/frozen-states.ts fits). */
@@ -23,7 +24,7 @@ export interface InputPart {
   readonly prefix?: string;
 }
 
-/** What `usedTokenIds` needs of a model: its own tokenisation, prefixes and padding included. */
+/** What `inputTokenIds` needs of a model: its own tokenisation, prefixes and padding included. */
 export interface Tokenizes {
   readonly config: { readonly padTokenId: number };
   encodeInputs(inputs: readonly TextInput[], options: { maxLength?: number; prefix?: string }): { readonly inputIds: Int32Array };
@@ -33,7 +34,7 @@ export interface Tokenizes {
  * Every token id that encoding `parts` with `model` produces (padding included): the rows a run
  * over these inputs reads. Tokenised exactly as the run will (same prefixes, truncation, case).
  */
-export function usedTokenIds(model: Tokenizes, parts: readonly InputPart[]): Set<number> {
+export function inputTokenIds(model: Tokenizes, parts: readonly InputPart[]): Set<number> {
   const used = new Set<number>([model.config.padTokenId]);
   const chunk = 256;
   for (const part of parts) {
@@ -69,15 +70,13 @@ export class TrainingVocabulary {
    */
   static cut(table: NamedTensor, used: Iterable<number>): { vocabulary: TrainingVocabulary; trimmed: NamedTensor } {
     if (table.shape.length !== 2) throw new Error(`a word-embedding table is [vocab, hidden], not [${table.shape.join(", ")}]`);
-    const [vocab, hidden] = table.shape;
+    const [vocab] = table.shape;
     const ids = [...new Set(used)].sort((a, b) => a - b);
     for (const id of ids) {
       if (!(Number.isInteger(id) && id >= 0 && id < vocab)) throw new RangeError(`token id ${id} is outside the vocabulary of ${vocab}`);
     }
     const rows = Int32Array.from(ids);
-    const data = new Float32Array(rows.length * hidden);
-    rows.forEach((id, i) => data.set(table.data.subarray(id * hidden, (id + 1) * hidden), i * hidden));
-    return { vocabulary: new TrainingVocabulary(rows, table), trimmed: { shape: [rows.length, hidden], data } };
+    return { vocabulary: new TrainingVocabulary(rows, table), trimmed: gatherRows(table, rows) };
   }
 
   /** Rows of the whole table. */

@@ -17,7 +17,7 @@ import type { EncoderOptions } from "../model/encoder.js";
 import { HubError } from "../model/hub/index.js";
 import { defaultFrozenStatesDir, FrozenStates } from "../model/frozen-states.js";
 import { loadModel } from "../model/load.js";
-import { usedTokenIds } from "../model/training-vocabulary.js";
+import { inputTokenIds } from "../model/training-vocabulary.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { TrainStatus } from "../run-files/results.js";
 import { CONFIG_NAME } from "../run-files/run-config.js";
@@ -176,7 +176,7 @@ function cutToRunVocabulary(model: SentenceEncoder, config: RunConfig, data: Run
   const started = performance.now();
   const parts = recordInputs([...data.records, ...data.validation], config);
   if (data.benchmark !== null) parts.push(...benchmarkInputs(config, data.benchmark));
-  const used = usedTokenIds(model, parts);
+  const used = inputTokenIds(model, parts);
   const whole = model.config.vocabSize;
   if (used.size === whole) return model;
   const cut = model.cutVocabulary(used, encoderOptions);

@@ -4,7 +4,7 @@ import { before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
 import { loadSentenceEncoder } from "../../src/model/sentence-encoder.js";
-import { TrainingVocabulary, usedTokenIds } from "../../src/model/training-vocabulary.js";
+import { TrainingVocabulary, inputTokenIds } from "../../src/model/training-vocabulary.js";
 import { mulberry32, randomNormal } from "../../src/util/random.js";
 
 const TINY_XLMR = join(import.meta.dirname, "../../../test/fixtures/parity/tiny-xlmr");
@@ -69,20 +69,20 @@ describe("TrainingVocabulary", () => {
     for (const bad of [0, 1.5, Number.NaN, -0.5]) assert.throws(() => vocabulary.decay(bad), /is not in \(0, 1\]/);
   });
 
-  test("usedTokenIds: the ids the model's own encoding gives (prefix, truncation, padding); a cut model embeds those texts as the whole one", async () => {
+  test("inputTokenIds: the ids the model's own encoding gives (prefix, truncation, padding); a cut model embeds those texts as the whole one", async () => {
     const model = await loadSentenceEncoder(TINY_XLMR);
     try {
       const parts = [
         { inputs: [{ text: "Wer hat die Glühbirne erfunden?" }, { text: "Who?" }], maxLength: 8, prefix: "query: " },
         { inputs: [{ text: "Thomas Edison meldete 1879 ein Patent an." }], maxLength: 6, prefix: "passage: " },
       ];
-      const used = usedTokenIds(model, parts);
+      const used = inputTokenIds(model, parts);
       const expected = new Set<number>([model.config.padTokenId]);
       for (const p of parts) for (const input of p.inputs) for (const id of model.encodeInputs([input], p).inputIds) expected.add(id);
       assert.deepEqual([...used].sort((a, b) => a - b), [...expected].sort((a, b) => a - b));
       assert.ok(used.size < model.config.vocabSize);
       // Truncation drops the passage's later pieces: longer limits use more rows.
-      assert.ok(usedTokenIds(model, [{ ...parts[1], maxLength: 30 }]).size > usedTokenIds(model, [parts[1]]).size);
+      assert.ok(inputTokenIds(model, [{ ...parts[1], maxLength: 30 }]).size > inputTokenIds(model, [parts[1]]).size);
 
       const cut = model.cutVocabulary(used);
       try {
