@@ -5,10 +5,13 @@
  *
  *   1. bench/evaluator.ts: the full XQuAD-R evaluation over random 768-d embeddings (targets 20 s
  *      and 2 GiB);
- *   2. bench/encoder.ts --mode embed|train on wasm with the project's kernels, mini and base
- *      (base training is expected to outgrow wasm's 4 GiB and is reported as an error), on the
- *      one-thread build and, with more than one core, on the threaded build with every core
- *      (HYBRID_IR_WASM_THREADS, src/compute/wasm-threads.ts);
+ *   2. bench/encoder.ts --mode embed|train on wasm with the project's kernels, mini, e5-small's shape
+ *      (embedding) and base (base training is expected to outgrow wasm's 4 GiB and is reported as
+ *      an error), once per engine of the matrix products: XNNPACK on one thread, XNNPACK on the
+ *      threaded build with every core (HYBRID_IR_WASM_THREADS, src/compute/wasm-threads.ts), and
+ *      the BLAS on every core (HYBRID_IR_MATMUL=blas, src/compute/blas.ts); then e5-small's real
+ *      training step (bench/e5/train-whole.ts: batch 32, grad cache, the trained rows of the
+ *      vocabulary) on XNNPACK and on the BLAS, when the model is in the cache (not in --quick);
  *   3. bench/torch_bench.py with /usr/bin/python3, when `import torch` works there, for the same
  *      configs and modes;
  *   4. bench/embed-threads.ts: `SentenceEncoder.embed` on 1 and 2 worker threads, mini and (when
@@ -16,9 +19,11 @@
  *
  *   npm run bench                           everything (~10 minutes on 2 cores)
  *   npm run bench -- --quick                fewer repetitions, no base config (~3 minutes)
- *   npm run bench -- --only evaluator|encoder|torch|threads
+ *   npm run bench -- --only evaluator|encoder|torch|threads|e5   (or several: --only encoder,torch)
  *   npm run bench -- --only grad-cache      bench/grad-cache.ts: plain vs grad-cached steps, mini and
  *                                           e5-small at batch 32/100/256 (hours on 2 shared cores; not in the default run)
+ *   npm run bench -- --engines blas-1,blas-2  only these engines of the matrix products (default: all;
+ *                                           xnnpack-1, xnnpack-N threaded, blas-1, blas-N, N the cores)
  *   npm run bench -- --torch-blas-dir DIR   passed to torch_bench.py --blas-dir (also $TORCH_BLAS_DIR)
  *
  * Child output (progress) goes to stderr, each child's JSON lines to stdout as they come, then the
@@ -97,7 +102,7 @@ function failure(r: ChildResult, timeoutS: number): string {
 }
 
 interface EncoderPlan {
-  readonly config: "mini" | "base";
+  readonly config: "mini" | "base" | "e5-small";
   readonly mode: "embed" | "train";
   readonly reps: number;
   readonly warmup: number;
@@ -113,11 +118,37 @@ function encoderPlans(quick: boolean): EncoderPlan[] {
   }
   return [
     { config: "mini", mode: "embed", reps: 5, warmup: 1, timeoutS: 180 },
+    { config: "e5-small", mode: "embed", reps: 3, warmup: 1, timeoutS: 300 },
     { config: "base", mode: "embed", reps: 2, warmup: 1, timeoutS: 300 },
     { config: "mini", mode: "train", reps: 3, warmup: 1, timeoutS: 300 },
     // No warm-up: one step is all there is time for (and it is expected to run out of memory).
     { config: "base", mode: "train", reps: 1, warmup: 0, timeoutS: 300 },
   ];
+}
+
+/** One way to compute the wasm backend's matrix products, as the environment of a child. */
+interface Engine {
+  readonly key: string;
+  readonly label: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * XNNPACK and the BLAS on one thread; with more than one core, also XNNPACK on the threaded
+ * build and the BLAS on every core (HYBRID_IR_BLAS_THREADS). `keys` keeps only those named.
+ */
+function engines(keys?: readonly string[]): Engine[] {
+  const cores = os.availableParallelism();
+  const wasmThreads = Math.min(cores, 8);
+  const list: Engine[] = [{ key: "xnnpack-1", label: "XNNPACK, 1 thread", env: { HYBRID_IR_MATMUL: "xnnpack", HYBRID_IR_WASM_THREADS: "1" } }];
+  if (wasmThreads > 1) list.push({ key: `xnnpack-${wasmThreads}`, label: `XNNPACK, threaded wasm × ${wasmThreads}`, env: { HYBRID_IR_MATMUL: "xnnpack", HYBRID_IR_WASM_THREADS: String(wasmThreads) } });
+  for (const threads of cores > 1 ? [1, cores] : [1]) {
+    list.push({ key: `blas-${threads}`, label: `BLAS, ${threads} thread${threads === 1 ? "" : "s"}`, env: { HYBRID_IR_MATMUL: "blas", HYBRID_IR_WASM_THREADS: "1", HYBRID_IR_BLAS_THREADS: String(threads) } });
+  }
+  if (keys === undefined) return list;
+  const unknown = keys.find((k) => !list.some((e) => e.key === k));
+  if (unknown !== undefined) throw new Error(`--engines: '${unknown}' is not one of: ${list.map((e) => e.key).join(", ")}`);
+  return list.filter((e) => keys.includes(e.key));
 }
 
 function fmt(x: unknown, digits = 2): string {
@@ -185,6 +216,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       "torch-blas-dir": { type: "string" },
+      engines: { type: "string" },
     },
   });
   const parts = ["evaluator", "encoder", "torch", "threads", "e5"] as const;
@@ -194,8 +226,10 @@ async function main(): Promise<void> {
     if (r.code !== 0) throw new Error(`bench/grad-cache.ts: ${failure(r, 6 * 3600)}`);
     return;
   }
-  if (only !== undefined && !(parts as readonly string[]).includes(only)) throw new Error(`--only: '${only}' is not one of: ${[...parts, "grad-cache"].join(", ")}`);
-  const run = (part: (typeof parts)[number]): boolean => only === undefined || only === part;
+  const chosen = only?.split(",").map((p) => p.trim());
+  const unknown = chosen?.find((p) => !(parts as readonly string[]).includes(p));
+  if (unknown !== undefined) throw new Error(`--only: '${unknown}' is not one of: ${[...parts, "grad-cache"].join(", ")}`);
+  const run = (part: (typeof parts)[number]): boolean => chosen === undefined || chosen.includes(part);
   const quick = values.quick ?? false;
   const blasDir = values["torch-blas-dir"] ?? process.env.TORCH_BLAS_DIR;
   const started = new Date();
@@ -211,17 +245,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(evaluator));
   }
 
-  // 2. encoder on wasm: the one-thread build, then (with more than one core) the threaded build on
-  // every core (HYBRID_IR_WASM_THREADS, src/compute/wasm-threads.ts)
+  // 2. encoder on wasm, on each engine of the matrix products
   const ours = new Map<string, Json>();
   const plans = encoderPlans(quick);
-  const wasmThreads = Math.min(os.availableParallelism(), 8);
-  const threadCounts = wasmThreads > 1 ? [1, wasmThreads] : [1];
+  const variants = engines(values.engines?.split(",").map((k) => k.trim()));
   if (run("encoder")) {
     for (const p of plans) {
-      for (const threads of threadCounts) {
+      for (const engine of variants) {
         const args = ["--expose-gc", path.join(HERE, "encoder.js"), "--config", p.config, "--mode", p.mode, "--reps", String(p.reps), "--warmup", String(p.warmup)];
-        const r = await runChild(process.execPath, args, p.timeoutS, { ...process.env, HYBRID_IR_WASM_THREADS: String(threads) });
+        const r = await runChild(process.execPath, args, p.timeoutS, { ...process.env, ...engine.env });
         const line = r.lines.find((l) => l.bench === "encoder" && l.mode === p.mode) ?? {
           bench: "encoder",
           impl: "tfjs-wasm",
@@ -230,9 +262,20 @@ async function main(): Promise<void> {
           error: failure(r, p.timeoutS),
           load_avg: loadAvg(),
         };
-        ours.set(`${p.config}/${p.mode}/${threads}`, { ...line, wasm_threads: threads });
-        console.log(JSON.stringify({ ...line, wasm_threads: threads }));
+        ours.set(`${p.config}/${p.mode}/${engine.key}`, { ...line, engine: engine.label });
+        console.log(JSON.stringify({ ...line, engine: engine.label }));
       }
+    }
+  }
+  // e5-small's real training step (grad cache, trained rows only), XNNPACK and BLAS: minutes a step.
+  const e5Train = new Map<string, Json>();
+  if (run("encoder") && !quick) {
+    // Not on the threaded build: the grid and the pretrained preset never train on it.
+    for (const engine of variants.filter((v) => !v.key.startsWith("xnnpack-") || v.key === "xnnpack-1")) {
+      const r = await runChild(process.execPath, [path.join(HERE, "e5", "train-whole.js"), "--steps", "3"], 1800, { ...process.env, ...engine.env });
+      const line = r.lines.find((l) => l.bench === "e5-small whole training" || l.skipped !== undefined) ?? { error: failure(r, 1800) };
+      e5Train.set(engine.key, { ...line, engine: engine.label, load_avg: loadAvg() });
+      console.log(JSON.stringify({ ...line, engine: engine.label }));
     }
   }
 
@@ -241,7 +284,7 @@ async function main(): Promise<void> {
   let torchNote = "";
   if (run("torch") || run("threads")) {
     // --only threads needs PyTorch's mini embed row alone, its comparison.
-    const configs = only === "threads" ? ["mini"] : [...new Set(plans.map((p) => p.config))];
+    const configs = only === "threads" ? ["mini"] : [...new Set([...plans.map((p) => p.config), ...(quick ? [] : ["e5-small"])])];
     const modes = only === "threads" ? ["embed"] : [...new Set(plans.map((p) => p.mode))];
     const probe = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
     if (probe.status !== 0) {
@@ -290,17 +333,30 @@ async function main(): Promise<void> {
     out.push("|---|---|---|---|---|---|---|");
     for (const p of plans) {
       const key = `${p.config}/${p.mode}`;
-      for (const threads of run("encoder") ? threadCounts : [1]) {
-        const a = ours.get(`${key}/${threads}`);
+      for (const engine of run("encoder") ? variants : variants.slice(0, 1)) {
+        const a = ours.get(`${key}/${engine.key}`);
         const b = theirs.get(key);
         const ta = throughputOf(a);
         const tb = throughputOf(b);
-        const what = (p.mode === "embed" ? `${p.config} embed (32 × 64 tok)` : `${p.config} train step (32 × (32 + 128) tok, AdamW)`) + `, wasm ${threads} thread${threads === 1 ? "" : "s"}`;
+        const shape = p.config === "e5-small" ? "e5-small shape" : p.config;
+        const what = (p.mode === "embed" ? `${shape} embed (32 × 64 tok)` : `${shape} train step (32 × (32 + 128) tok, AdamW)`) + `, ${engine.label}`;
         const heap = a !== undefined && typeof a.wasm_heap_mb === "number" ? ` (wasm heap ${a.wasm_heap_mb} MB)` : "";
         out.push(
           `| ${what} | ${run("encoder") ? cell(a) : "not run"} | ${run("torch") ? cell(b) : "not run"} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a?.peak_rss_mb)}${heap} | ${mb(b?.peak_rss_mb)} | ${fmt(a?.load_avg)} / ${fmt(b?.load_avg)} |`,
         );
       }
+    }
+    const torchE5 = theirs.get("e5-small/train");
+    for (const [key, a] of e5Train) {
+      // Steady steps: the first includes set-up.
+      const steps = Array.isArray(a.secondsPerStep) ? (a.secondsPerStep as number[]).slice(1) : [];
+      const perStep = steps.length > 0 ? steps.reduce((x, y) => x + y, 0) / steps.length : undefined;
+      const pairs = perStep === undefined ? undefined : 32 / perStep;
+      const tb = throughputOf(torchE5);
+      const ours = typeof a.error === "string" || typeof a.skipped === "string" ? cell(a) : `${fmt(pairs)} pairs/s (${fmt(perStep, 1)} s/step; ${String(a.rowsTrained)} of ${String(a.vocabulary)} rows trained)`;
+      out.push(
+        `| e5-small train step (32 × (32 + 128) tok, AdamW; tfjs: trainer, grad cache 8), ${String(a.engine ?? key)} | ${ours} | ${run("torch") ? cell(torchE5) : "not run"} | ${pairs !== undefined && tb !== undefined ? `${(pairs / tb).toFixed(2)}×` : "—"} | ${mb(a.peakRssMb)}${typeof a.peakWasmHeapMb === "number" ? ` (wasm heap ${a.peakWasmHeapMb} MB)` : ""} | ${mb(torchE5?.peak_rss_mb)} | ${fmt(a.load_avg)} / ${fmt(torchE5?.load_avg)} |`,
+      );
     }
     out.push("");
   }
@@ -343,7 +399,7 @@ async function main(): Promise<void> {
     out.push(`| e5-small encode, XQuAD-R sample (real texts, query:/passage:, ≤ 64/256 tok) | ${rate(a)} | ${rate(b)} | ${ta !== undefined && tb !== undefined ? `${(ta / tb).toFixed(2)}×` : "—"} | ${mb(a.peak_rss_mb)} | ${mb(b.peak_rss_mb)} |`);
     out.push("");
   }
-  out.push("tfjs: bench/encoder.ts (random weights, full-length rows, project's wasm kernels, single-threaded XNNPACK); PyTorch: bench/torch_bench.py (same shapes, torch.set_num_threads(2)). Throughput ratio > 1 means tfjs is faster. Shared machine: compare numbers from one run only.");
+  out.push("tfjs: bench/encoder.ts (random weights, full-length rows, project's wasm kernels; matrix products on the engine each row names); PyTorch: bench/torch_bench.py (same shapes, torch.set_num_threads(2)). Throughput ratio > 1 means tfjs is faster. Shared machine: compare numbers from one run only.");
   const table = out.join("\n");
   console.log(`\n${table}`);
   if (process.env.BENCH_OUT) {

@@ -34,6 +34,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/compute/backend.js";
+import { describeMatMul } from "../src/compute/blas.js";
 import { installWasmKernels, uninstallWasmKernels } from "../src/compute/wasm-kernels.js";
 import { Encoder } from "../src/model/encoder.js";
 import { MINI_CONFIG } from "../src/model/presets.js";
@@ -293,7 +294,7 @@ const DROPOUT = 0.1;
  * timed batches (embed) or training steps (train). Never throws: a failure is an "error" line.
  */
 async function measure(configName: ConfigName, mode: "embed" | "train", reps: number, warmup: number, seed: number): Promise<Record<string, unknown>> {
-  const head = { bench: "encoder", impl: "tfjs-wasm", config: configName, mode };
+  const head = { bench: "encoder", impl: "tfjs-wasm", config: configName, mode, matmul: describeMatMul() };
   const loadBefore = loadAvg();
   const rand = mulberry32(seed);
   let encoder: Encoder | undefined;

@@ -16,7 +16,7 @@
  */
 import { rm } from "node:fs/promises";
 import { runGrid } from "../src/ablate/runner.js";
-import { compareWithShipped, installShipped, readShippedManifest, shippedMarker } from "../src/ablate/shipped.js";
+import { compareWithShipped, installShipped, readShippedManifest, shippedMarker, shippedMatMulEnv } from "../src/ablate/shipped.js";
 import { presetFromEnv, presetShippedDir, presetVerifyRuns, readPresetGrid } from "../src/presets.js";
 
 const args = process.argv.slice(2);
@@ -50,6 +50,12 @@ for (const run of retrain) {
   removed++;
 }
 if (removed > 0) console.log(`removed ${removed} run directories installed from shipped results, to train them here`);
+if (verify) {
+  // Bit-for-bit equality needs the engine the shipped runs were trained with; the grid's runs inherit it.
+  const env = await shippedMatMulEnv(verifyRuns, shippedDir!);
+  Object.assign(process.env, env);
+  if (Object.keys(env).length > 0) console.log(`matrix products as the shipped runs had them: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+}
 const controller = new AbortController();
 const stop = () => controller.abort();
 process.once("SIGINT", stop);

@@ -18,6 +18,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
+import { describeMatMul } from "../../src/compute/blas.js";
 import { resolveRunConfig } from "../../src/train/config.js";
 import { train } from "../../src/train/trainer.js";
 import { recordingLogger } from "../../src/util/logger.js";
@@ -77,6 +78,7 @@ try {
   console.log(
     JSON.stringify({
       bench: "e5-small whole training",
+      matmul: describeMatMul(),
       status: result.status,
       steps: result.step,
       batch: config.sampler.batchSize,

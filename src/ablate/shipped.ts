@@ -2,7 +2,9 @@
  * Shipped results: a grid's finished runs committed to the repository without their checkpoints,
  * so the notebooks render a preset's tables on a fresh clone without training it, and CI retrains a
  * few of its runs and requires the same numbers. That check holds because a run is deterministic:
- * the same resolved config gives the same bytes whatever the thread count or the runs beside it.
+ * the same resolved config gives the same bytes whatever the thread count or the runs beside it,
+ * on the same engine for wasm's matrix products (provenance.matmul; the BLAS's thread count, 1
+ * unless asked otherwise, is part of it), which the check reuses (`shippedMatMulEnv`).
  *
  *   <shipped>/manifest.json        what was shipped: grid, commit, date, machine, runs
  *   <shipped>/<key>/config.json    the run's files as the run wrote them, checkpoints left out
@@ -22,7 +24,8 @@ import { readAlignmentFile } from "../run-files/alignment.js";
 import { readMetricsFile } from "../run-files/metrics.js";
 import { parsePerQuery } from "../run-files/per-query.js";
 import { readResultsFile } from "../run-files/results.js";
-import { currentProvenance, readRunConfigFile } from "../run-files/run-config.js";
+import { BLAS_THREADS_ENV, MATMUL_ENV } from "../compute/blas.js";
+import { currentProvenance, readRunConfigFile, recordedMatMul } from "../run-files/run-config.js";
 import { removeStaleTempFiles } from "../util/atomic-write.js";
 import { DataError } from "../util/errors.js";
 import { pathExists } from "../util/fs.js";
@@ -216,6 +219,26 @@ async function readJson(path: string): Promise<Json> {
   const json = await readJsonFile(path);
   if (!isPlainObject(json)) throw new DataError(path, "expected a JSON object");
   return json;
+}
+
+/**
+ * The environment that retrains `runs` on the matrix-product engine (and BLAS thread count)
+ * their shipped copies recorded, so that they can come out the same bit for bit: XNNPACK for
+ * runs from before the engine was recorded. Empty when none ran on wasm; shipped runs that
+ * disagree are a DataError naming the folder.
+ */
+export async function shippedMatMulEnv(runs: readonly GridRun[], dir: string): Promise<Record<string, string>> {
+  const settings = new Map<string, Record<string, string>>();
+  for (const run of runs) {
+    const path = join(dir, run.key, "config.json");
+    if (!(await pathExists(path))) continue;
+    const matmul = recordedMatMul((await readRunConfigFile(path)).provenance);
+    if (matmul === null) continue;
+    const env: Record<string, string> = matmul.engine === "xnnpack" ? { [MATMUL_ENV]: "xnnpack" } : { [MATMUL_ENV]: "blas", [BLAS_THREADS_ENV]: String(matmul.threads) };
+    settings.set(JSON.stringify(env), env);
+  }
+  if (settings.size > 1) throw new DataError(dir, `the shipped runs were trained on different matrix-product settings (${[...settings.keys()].join(", ")})`);
+  return [...settings.values()][0] ?? {};
 }
 
 /**

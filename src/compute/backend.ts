@@ -5,6 +5,7 @@
  * optional package is a reason to skip its candidate, not a crash at load.
  */
 import * as tf from "@tensorflow/tfjs";
+import { blasThreadsFromEnv, describeMatMul, matMulChoiceFromEnv, useBlas, useXnnpack } from "./blas.js";
 import { installWasmKernels } from "./wasm-kernels.js";
 import { startThreadedWasm, wasmThreadsFromEnv } from "./wasm-threads.js";
 import { stderrLogger, type Logger } from "../util/logger.js";
@@ -25,6 +26,9 @@ interface BackendCandidate {
   /** Makes this the active backend, or throws with the reason it cannot be. */
   readonly init: () => Promise<void>;
 }
+
+/** A candidate that started but cannot be used as configured: an error, not a reason to try the next one. */
+class BackendSetupError extends Error {}
 
 async function activate(name: string): Promise<void> {
   // setBackend reports a failed start as `false` (after logging its own warning), not a throw.
@@ -120,10 +124,39 @@ const CANDIDATES: readonly BackendCandidate[] = [
         await activate("wasm");
       }
       installWasmKernels();
+      chooseMatMul();
     },
   },
   { name: "cpu", init: () => activate("cpu") },
 ];
+
+/**
+ * Puts the wasm backend's matrix products on the BLAS (blas.ts) or on XNNPACK, as
+ * $HYBRID_IR_MATMUL asks: "auto" takes the BLAS when it opens, "blas" requires it. The BLAS
+ * reads the heap as an ArrayBuffer, which the threaded build's shared memory is not, so
+ * HYBRID_IR_WASM_THREADS > 1 keeps XNNPACK. BLAS threads: $HYBRID_IR_BLAS_THREADS, else 1.
+ */
+function chooseMatMul(): void {
+  const choice = matMulChoiceFromEnv();
+  const shared = typeof SharedArrayBuffer !== "undefined" && wasmHeapIsShared();
+  if (choice === "xnnpack" || (choice === "auto" && shared)) {
+    useXnnpack();
+    return;
+  }
+  if (shared) throw new BackendSetupError("HYBRID_IR_MATMUL=blas needs the single-threaded wasm build (unset HYBRID_IR_WASM_THREADS)");
+  try {
+    useBlas(blasThreadsFromEnv());
+  } catch (error) {
+    if (choice === "blas") throw new BackendSetupError(`HYBRID_IR_MATMUL=blas: ${error instanceof Error ? error.message : String(error)}`);
+    useXnnpack();
+  }
+}
+
+/** Whether the active wasm backend's heap is a SharedArrayBuffer (the threaded build). */
+function wasmHeapIsShared(): boolean {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return wasm?.HEAPU8?.buffer instanceof SharedArrayBuffer;
+}
 
 const NAMES: readonly Exclude<BackendName, "auto">[] = [...new Set(CANDIDATES.map((c) => c.name))];
 
@@ -139,7 +172,10 @@ const NAMES: readonly Exclude<BackendName, "auto">[] = [...new Set(CANDIDATES.ma
  */
 // stderr by default: commands that print data on stdout (--json, a run file) call this too.
 export async function initBackend(name: BackendName = "auto", logger: Logger = stderrLogger()): Promise<string> {
-  wasmThreadsFromEnv(); // a bad value is an error even when another backend would start
+  // Bad values are errors even when another backend would start.
+  wasmThreadsFromEnv();
+  matMulChoiceFromEnv();
+  blasThreadsFromEnv();
   const candidates = name === "auto" ? CANDIDATES : CANDIDATES.filter((c) => c.name === name);
   if (candidates.length === 0) {
     throw new Error(`unknown backend '${name}' (expected one of: auto, ${NAMES.join(", ")})`);
@@ -149,9 +185,11 @@ export async function initBackend(name: BackendName = "auto", logger: Logger = s
     const label = candidate.label ?? candidate.name;
     try {
       await candidate.init();
-      if (name === "auto") logger.info(`backend ${tf.getBackend()} chosen${label === tf.getBackend() ? "" : ` (${label})`}`);
+      const products = tf.getBackend() === "wasm" ? `, matrix products on ${describeMatMul()}` : "";
+      if (name === "auto") logger.info(`backend ${tf.getBackend()} chosen${label === tf.getBackend() ? "" : ` (${label})`}${products}`);
       return tf.getBackend();
     } catch (error) {
+      if (error instanceof BackendSetupError) throw error;
       const reason = `${label}: ${error instanceof Error ? error.message : String(error)}`;
       reasons.push(reason);
       if (name === "auto") logger.debug(`backend ${reason}; trying the next one`);

@@ -23,3 +23,11 @@ export function resolveThreads(requested?: number | string, env: NodeJS.ProcessE
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`${source}: '${String(raw)}' is not a positive integer`);
   return n;
 }
+
+/**
+ * The environment for a worker thread that is itself one of the process's threads: its wasm
+ * module single-threaded and its BLAS products on one thread.
+ */
+export function singleThreadWorkerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, HYBRID_IR_WASM_THREADS: "1", HYBRID_IR_BLAS_THREADS: "1" };
+}

@@ -15,6 +15,9 @@
  *   copies whole rows.
  * - UnsortedSegmentSum, which the gradient of `gather` (embedding lookup) needs, is missing.
  *
+ * While blas.ts has a BLAS active, BatchMatMul and _FusedMatMul (bias only) run on it instead of
+ * XNNPACK, transposes included, reading and writing the heap in place (`blasProduct`).
+ *
  * `installWasmKernels` swaps these in (initBackend does, on choosing wasm);
  * `uninstallWasmKernels` restores tfjs's own kernels for before/after benchmarks.
  *
@@ -24,6 +27,7 @@
  * new version breaks what this module relies on.
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeBlas, type ActiveBlas, type ProductShape } from "./blas.js";
 
 /** What this module needs of tfjs-backend-wasm's `BackendWasm`, which it types loosely. */
 interface WasmBackend {
@@ -138,14 +142,90 @@ function withPlainOperands(
   }
 }
 
+/** A product's sizes as the BLAS takes them, and its output's shape. */
+interface BlasOperands extends ProductShape {
+  readonly outShape: number[];
+}
+
 /**
- * BatchMatMul: a [...batchA, M, K] × b [...batchB, K, N] → [...batch, M, N], always on XNNPACK.
+ * The shape of a × b with the transpose flags applied, when the BLAS path covers it: float32,
+ * no empty dimension, and outer batch shapes that are equal or all ones on one side (one slice
+ * then serves the whole batch). Other broadcasts are rare enough to leave to XNNPACK.
+ */
+function blasOperands(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): BlasOperands | null {
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return null;
+  const [ra, ca] = a.shape.slice(-2);
+  const [rb, cb] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [ca, ra] : [ra, ca];
+  const [kb, n] = transposeB ? [cb, rb] : [rb, cb];
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = product(outerA);
+  const batchB = product(outerB);
+  if (k !== kb || m * n * k * batchA * batchB === 0) return null;
+  const sameBatch = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!sameBatch && batchA !== 1 && batchB !== 1) return null;
+  const outShape = [...tf.backend_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
+  return { outShape, batch: Math.max(batchA, batchB), strideA: batchA === 1 ? 0 : m * k, strideB: batchB === 1 ? 0 : k * n, m, n, k };
+}
+
+/**
+ * Runs a product on the BLAS into a new output tensor. A batched a against a shared b folds
+ * into one product of batch·M rows, as the XNNPACK path does. `bias`, when given, holds N values
+ * added to every row.
+ */
+function blasProduct(
+  backend: WasmBackend,
+  blas: ActiveBlas,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  bias: tf.TensorInfo | null,
+  flags: { transposeA: boolean; transposeB: boolean },
+  ops: BlasOperands,
+): tf.TensorInfo {
+  const out = backend.makeOutput(ops.outShape, "float32");
+  // Views taken after makeOutput: an allocation may grow (and so replace) the wasm heap.
+  const outView = backend.typedArrayFromHeap(out);
+  const offset = (x: tf.TensorInfo): number => backend.typedArrayFromHeap(x).byteOffset;
+  const fold = ops.strideB === 0 && ops.batch > 1 && !flags.transposeA;
+  try {
+    blas.run({
+      heap: outView.buffer,
+      a: offset(a),
+      b: offset(b),
+      out: outView.byteOffset,
+      bias: bias === null ? -1 : offset(bias),
+      batch: fold ? 1 : ops.batch,
+      strideA: ops.strideA,
+      strideB: ops.strideB,
+      m: fold ? ops.batch * ops.m : ops.m,
+      n: ops.n,
+      k: ops.k,
+      transposeA: flags.transposeA,
+      transposeB: flags.transposeB,
+    });
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    throw error;
+  }
+  return out;
+}
+
+/**
+ * BatchMatMul: a [...batchA, M, K] × b [...batchB, K, N] → [...batch, M, N]: on the BLAS when
+ * one is active and covers the shapes (`blasOperands`), else always on XNNPACK.
  * One product when b is shared by the whole batch (a's batch folds into its rows), one XNNPACK
  * call per slice when both are batched, and tfjs's own kernel for the broadcasts it does not
  * cover (outer batch shapes that are neither equal nor all ones).
  */
 function batchMatMul(args: KernelArgs, o: Originals): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const blas = activeBlas();
+  if (blas !== null) {
+    const flags = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const ops = blasOperands(a, b, flags.transposeA, flags.transposeB);
+    if (ops !== null) return blasProduct(args.backend as WasmBackend, blas, a, b, null, flags, ops);
+  }
   if (a.dtype !== "float32" || b.dtype !== "float32") return o.batchMatMul.kernelFunc(args) as tf.TensorInfo;
   return withPlainOperands(args, o, (a, b) => {
     const backend = args.backend as WasmBackend;
@@ -202,6 +282,17 @@ function batchMatMul(args: KernelArgs, o: Originals): tf.TensorInfo {
  * batched a against a shared b folded into one product, as in `batchMatMul`.
  */
 function fusedMatMul(args: KernelArgs, o: Originals): tf.TensorInfo {
+  const blas = activeBlas();
+  if (blas !== null) {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
+    const ops = a !== undefined && b !== undefined ? blasOperands(a, b, attrs.transposeA, attrs.transposeB) : null;
+    // Bias as one row of N values (what a dense layer has); activations stay with XNNPACK's kernel.
+    const rowBias = bias === undefined || (bias.dtype === "float32" && bias.shape[bias.shape.length - 1] === ops?.n && product(bias.shape) === ops.n);
+    if (ops !== null && rowBias && attrs.activation === "linear" && preluActivationWeights === undefined) {
+      return blasProduct(args.backend as WasmBackend, blas, a!, b!, bias ?? null, attrs, ops);
+    }
+  }
   return withPlainOperands(args, o, (a, b) => {
     const attrs = { ...args.attrs, transposeA: false, transposeB: false };
     const [batchA, m, k] = a.shape;

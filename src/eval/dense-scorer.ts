@@ -5,6 +5,7 @@
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../compute/backend.js";
+import { singleThreadWorkerEnv } from "../compute/threads.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./dense-scorer-worker.js";
 import type { Scorer } from "./types.js";
 
@@ -112,8 +113,8 @@ export class ParallelDenseScorer implements Scorer {
       backend: options.backend ?? "auto",
     };
     const url = new URL("./dense-scorer-worker.js", import.meta.url);
-    // The workers are the threads: each one's wasm module stays single-threaded.
-    const workers = Array.from({ length: numWorkers }, () => new Worker(url, { workerData: init, env: { ...process.env, HYBRID_IR_WASM_THREADS: "1" } }));
+    // The workers are the threads: each one's wasm module and BLAS stay single-threaded.
+    const workers = Array.from({ length: numWorkers }, () => new Worker(url, { workerData: init, env: singleThreadWorkerEnv() }));
     try {
       await Promise.all(workers.map((w) => reply(w)));
     } catch (error) {

@@ -11,7 +11,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import type { BackendName } from "../compute/backend.js";
-import { resolveThreads } from "../compute/threads.js";
+import { withBlasThreads } from "../compute/blas.js";
+import { resolveThreads, singleThreadWorkerEnv } from "../compute/threads.js";
 import { embedBatches } from "./embed-batches.js";
 import type { EmbedReply, EmbedRequest, EmbedWorkerInit } from "./embed-worker.js";
 import type { TextInput } from "./inputs.js";
@@ -61,8 +62,8 @@ export class EmbedPool {
     const init: EmbedWorkerInit = { parts: sharedParts(model.parts()), backend: options.backend ?? (tf.getBackend() as BackendName) };
     const url = new URL("./embed-worker.js", import.meta.url);
     const workers = Array.from({ length: threads }, () => {
-      // Each worker is already one of the threads: its own wasm module stays single-threaded.
-      const worker = new Worker(url, { workerData: init, env: { ...process.env, HYBRID_IR_WASM_THREADS: "1" } });
+      // Each worker is already one of the threads: its wasm module and BLAS stay single-threaded.
+      const worker = new Worker(url, { workerData: init, env: singleThreadWorkerEnv() });
       live++;
       worker.once("exit", () => live--);
       return worker;
@@ -192,7 +193,8 @@ export function embedWorkers(batches: number, threads?: number): number {
  */
 export async function withEmbedPool<T>(model: SentenceEncoder, workers: number, use: (pool: EmbedPool | null) => Promise<T>): Promise<T> {
   // Frozen states live in this thread's memory; the top layers alone are cheap enough here.
-  if (workers <= 1 || model.frozenStates !== null) return use(null);
+  // One BLAS thread, as in each worker, so that the embeddings do not depend on `workers`.
+  if (workers <= 1 || model.frozenStates !== null) return withBlasThreads(1, () => use(null));
   const pool = await EmbedPool.start(model, workers);
   try {
     return await use(pool);

@@ -7,7 +7,10 @@
  * On disk: `<dir>/<fingerprint>/<content sha>.bin`, shards appended as runs meet new inputs (two
  * runs writing at once write different files, or the same bytes under the same name). The
  * fingerprint hashes the encoder's configuration, the split layer and the frozen weights, so a
- * directory never serves another model. A shard:
+ * directory never serves another model, and the engine of wasm's matrix products when it is a
+ * BLAS (compute/blas.ts; XNNPACK's fingerprints are those from before there was a choice), whose
+ * last bits differ. States are computed with one BLAS thread, so that the thread count of the
+ * process that computed them does not matter. A shard:
  *   "HIRFROZ1", u32 hidden, u32 entries, then per entry: u32 length, u32 hasTypes, i32 ids[length],
  *   (i32 tokenTypes[length] when hasTypes), f32 states[length × hidden]; little-endian.
  */
@@ -18,6 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { removeStaleTempFiles, writeFileAtomic } from "../util/atomic-write.js";
 import { DataError } from "../util/errors.js";
 import { hybridIrCacheDir } from "../paths.js";
+import { activeBlas, withBlasThreadsSync } from "../compute/blas.js";
 import type { Encoder } from "./encoder.js";
 import { embedBatches } from "./embed-batches.js";
 import type { EncodedBatch, TextInput } from "./inputs.js";
@@ -128,7 +132,7 @@ export class FrozenStates {
     rows.forEach((row, r) => {
       if (!this.entries.has(keys[r])) missing.set(keys[r], row);
     });
-    if (missing.size > 0) this.compute([...missing.values()], encoder);
+    if (missing.size > 0) withBlasThreadsSync(1, () => this.compute([...missing.values()], encoder));
     return keys;
   }
 
@@ -282,6 +286,7 @@ function frozenFingerprint(encoder: Encoder): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify(encoder.config));
   hash.update(`frozen=${encoder.frozenLayers}`);
+  if (activeBlas() !== null) hash.update("products=blas");
   const trained = new Set(encoder.trainableVariables());
   for (const v of encoder.variables()) {
     if (trained.has(v)) continue;

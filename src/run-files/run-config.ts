@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { matMulProvenance, type MatMulProvenance } from "../compute/blas.js";
 import { DataError } from "../util/errors.js";
 import { packageRoot } from "../paths.js";
 import { resolveRunConfig, runConfigToJson, type RunConfig } from "../train/config.js";
@@ -31,6 +32,11 @@ export interface Provenance {
   readonly packageVersion: string;
   /** The tfjs backend that actually ran ("auto" resolved). */
   readonly backend: string;
+  /**
+   * What computed wasm's matrix products (compute/blas.ts); null on other backends and in runs
+   * from before it was recorded, which all used XNNPACK.
+   */
+  readonly matmul: MatMulProvenance | null;
   readonly node: string;
   /** ISO time the run started (a resumed run keeps its first start). */
   readonly createdAt: string;
@@ -74,9 +80,27 @@ function parseProvenance(value: unknown, path: string): Provenance {
     gitDirty: nullable("gitDirty", (v): v is boolean => typeof v === "boolean", "true, false or null"),
     packageVersion: text(root, "provenance.packageVersion"),
     backend: text(root, "provenance.backend"),
+    matmul: p.matmul === undefined || p.matmul === null ? null : parseMatMul(p.matmul, path),
     node: text(root, "provenance.node"),
     createdAt: text(root, "provenance.createdAt"),
   };
+}
+
+function parseMatMul(value: unknown, path: string): MatMulProvenance {
+  const { fail, object, text } = fieldsOf(path);
+  const m = object({ matmul: value }, "matmul");
+  const engine = m.engine;
+  if (engine !== "xnnpack" && engine !== "blas") return fail("provenance.matmul.engine", `"xnnpack" or "blas"`, engine);
+  if (engine === "xnnpack") return { engine, threads: null, library: null };
+  const threads = m.threads;
+  if (!Number.isInteger(threads) || (threads as number) < 1) return fail("provenance.matmul.threads", "a positive integer", threads);
+  return { engine, threads: threads as number, library: text({ provenance: { matmul: m } }, "provenance.matmul.library") };
+}
+
+/** The engine of a run's products, runs from before it was recorded counted as XNNPACK's. */
+export function recordedMatMul(provenance: Provenance | null): MatMulProvenance | null {
+  if (provenance === null || provenance.backend !== "wasm") return null;
+  return provenance.matmul ?? { engine: "xnnpack", threads: null, library: null };
 }
 
 /**
@@ -111,6 +135,7 @@ export async function currentProvenance(backend: string): Promise<Provenance> {
     gitDirty: status === null ? null : status !== "",
     packageVersion: pkg.version ?? "unknown",
     backend,
+    matmul: backend === "wasm" ? matMulProvenance() : null,
     node: process.version,
     createdAt: new Date().toISOString(),
   };

@@ -20,7 +20,8 @@ import type { EncoderOptions } from "../model/encoder.js";
 import { fillFrozenStates, type FillPart } from "../model/frozen-states.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import type { CheckpointName, RunResults, TrainStatus } from "../run-files/results.js";
-import { currentProvenance, type Provenance } from "../run-files/run-config.js";
+import { describeMatMul } from "../compute/blas.js";
+import { currentProvenance, recordedMatMul, type Provenance } from "../run-files/run-config.js";
 import { EMPTY_INTERVAL, readTrainerProgress, TRAINER_STATE_NAME, type TrainerProgress } from "../run-files/trainer-state.js";
 import type { Batch, BatchSampler } from "../sampling/types.js";
 import type { TrainingRecord } from "../train-data/format.js";
@@ -165,7 +166,14 @@ class Training {
       await run.truncateMetrics(progress.step);
       await run.appendMetrics({ type: "event", step: progress.step, event: "resumed", detail: provenance.gitCommit ?? undefined });
       logger.info(resumeFrom === null ? `resume: no checkpoint yet, starting from step 0` : `resume: from ${resumeFrom} at step ${progress.step}`);
+      const before = recordedMatMul((await run.readConfigFile()).provenance);
+      const now = recordedMatMul(provenance);
+      if (resumeFrom !== null && before !== null && now !== null && describeMatMul(before) !== describeMatMul(now)) {
+        // Still a valid run, but not the bits an uninterrupted one would have given.
+        logger.warn(`resume: the run started with matrix products on ${describeMatMul(before)}, and goes on with ${describeMatMul(now)}`);
+      }
     }
+    const products = recordedMatMul(provenance);
     const count = (vs: readonly tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
     // The rows a cut word-embedding table left out train too, by weight decay alone (model/training-vocabulary.ts).
     const vocabulary = model.trainingVocabulary;
@@ -173,7 +181,7 @@ class Training {
     const trained = count(model.variables()) + uncut;
     const parameters = trained + count(model.encoder.variables()) - count(model.encoder.trainableVariables());
     const share = trained === parameters ? "" : `, ${(trained / 1e6).toFixed(2)}M of them trained`;
-    logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters${share}, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}`);
+    logger.info(`model: ${config.model.ref} (${(parameters / 1e6).toFixed(2)}M parameters${share}, vocabulary ${model.config.vocabSize}, dim ${model.dim}) on ${prepared.backend}${products === null ? "" : ` (matrix products on ${describeMatMul(products)})`}`);
     await training.fillFrozen();
     logger.info(
       `optim: AdamW lr ${config.optim.lr} (${training.schedule.schedule}, ${warmupStepsOf(config)} warm-up steps), ` +

@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { readGrid, type Grid } from "../../src/ablate/grid.js";
 import { runGrid } from "../../src/ablate/runner.js";
 import { runState } from "../../src/ablate/run-state.js";
-import { compareWithShipped, installShipped, readShippedManifest, shipGrid, shippedMarker } from "../../src/ablate/shipped.js";
+import { compareWithShipped, installShipped, readShippedManifest, shipGrid, shippedMarker, shippedMatMulEnv } from "../../src/ablate/shipped.js";
 import { loadGridReport, originLine } from "../../src/report/grid-report.js";
 import { DataError } from "../../src/util/errors.js";
 import { cli, tinyBase, workspace } from "./helpers.js";
@@ -85,6 +85,28 @@ describe("shipped results", () => {
     const other = await readGrid("other.json", ws.dir());
     assert.match((await compareWithShipped(other.runs, shipped))[0], /not in .*ship it again/);
     assert.equal((await installShipped(other, shipped)).missing.length, 1);
+  });
+
+  test("verifying retrains on the shipped runs' matrix-product engine: XNNPACK for runs from before it was recorded", async () => {
+    const shipped = join(ws.dir(), "results", "tiny");
+    const grid = await gridAt("trained");
+    const paths = grid.runs.map((r) => join(shipped, r.key, "config.json"));
+    const originals = await Promise.all(paths.map((p) => readFile(p, "utf8")));
+    const recorded = (JSON.parse(originals[0]) as { provenance: { matmul: { engine: string; threads: number | null } } }).provenance.matmul;
+    const expected = recorded.engine === "xnnpack" ? { HYBRID_IR_MATMUL: "xnnpack" } : { HYBRID_IR_MATMUL: "blas", HYBRID_IR_BLAS_THREADS: String(recorded.threads) };
+    assert.deepEqual(await shippedMatMulEnv(grid.runs, shipped), expected);
+    const rewrite = (i: number, matmul: unknown) => {
+      const json = JSON.parse(originals[i]) as { provenance: Record<string, unknown> };
+      return writeFile(paths[i], JSON.stringify({ ...json, provenance: { ...json.provenance, matmul } }));
+    };
+    try {
+      await Promise.all(paths.map((_, i) => rewrite(i, undefined)));
+      assert.deepEqual(await shippedMatMulEnv(grid.runs, shipped), { HYBRID_IR_MATMUL: "xnnpack" });
+      await rewrite(1, { engine: "blas", threads: 2, library: "libopenblas.so.0" });
+      await assert.rejects(shippedMatMulEnv(grid.runs, shipped), (err: unknown) => err instanceof DataError && err.file === shipped && /different matrix-product settings/.test(err.problem));
+    } finally {
+      await Promise.all(paths.map((p, i) => writeFile(p, originals[i])));
+    }
   });
 
   test("a damaged shipped file is an error naming it, and installs nothing", async () => {

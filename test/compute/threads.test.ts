@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { test } from "node:test";
-import { resolveThreads } from "../../src/compute/threads.js";
+import { resolveThreads, singleThreadWorkerEnv } from "../../src/compute/threads.js";
 
 test("a requested count wins over the environment; numbers and their text alike", () => {
   const env = { HYBRID_IR_THREADS: "5" };
@@ -30,4 +30,9 @@ test("anything but a positive integer is a RangeError naming where it came from"
   refused(undefined, { HYBRID_IR_THREADS: "" }, "HYBRID_IR_THREADS: '' is not a positive integer");
   refused(undefined, { HYBRID_IR_THREADS: "0" }, "HYBRID_IR_THREADS: '0' is not a positive integer");
   refused(undefined, { HYBRID_IR_THREADS: "all" }, "HYBRID_IR_THREADS: 'all' is not a positive integer");
+});
+
+test("a worker that is one of the threads gets single-threaded wasm and one BLAS thread, and the rest of the environment", () => {
+  const env = singleThreadWorkerEnv({ PATH: "/bin", HYBRID_IR_WASM_THREADS: "4", HYBRID_IR_BLAS_THREADS: "2", HYBRID_IR_THREADS: "3" });
+  assert.deepEqual(env, { PATH: "/bin", HYBRID_IR_WASM_THREADS: "1", HYBRID_IR_BLAS_THREADS: "1", HYBRID_IR_THREADS: "3" });
 });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/compute/backend.js";
+import { activeBlas, useBlas, useXnnpack, type ActiveBlas } from "../../src/compute/blas.js";
 import {
   BATCH_MAT_MUL_ARG_TYPES,
   WASM_KERNEL_ADDITIONS,
@@ -49,77 +50,110 @@ async function matchesCpu(f: () => tf.Tensor, tol = 1e-5): Promise<void> {
 }
 
 describe("wasm kernels", () => {
+  let chosen: ActiveBlas | null = null;
   before(async () => {
     assert.equal(await initBackend("wasm", silentLogger), "wasm");
     assert.deepEqual(wasmKernelsInstalled(), { overrides: true, additions: true });
+    chosen = activeBlas();
   });
+  /** Back to what initBackend chose, for the tests after. */
+  const restoreMatMul = () => (chosen === null ? useXnnpack() : void useBlas(chosen.threads));
 
-  // [a shape, b shape, transposeA, transposeB]
-  const matMulCases: [number[], number[], boolean, boolean][] = [
-    [[7, 5], [5, 3], false, false],
-    [[5, 7], [5, 3], true, false],
-    [[7, 5], [3, 5], false, true],
-    [[5, 7], [3, 5], true, true],
-    // attention: scores (q·kᵀ), context (p·v) and their gradients
-    [[6, 9, 4], [6, 9, 4], false, true],
-    [[6, 9, 9], [6, 9, 4], false, false],
-    [[6, 9, 9], [6, 9, 4], true, false],
-    [[2, 3, 9, 4], [2, 3, 4, 9], false, false],
-    // one side broadcast over the other's batch
-    [[6, 9, 4], [4, 5], false, false],
-    [[6, 9, 4], [1, 5, 4], false, true],
-    [[9, 4], [6, 4, 5], false, false],
-    [[1, 9, 4], [6, 4, 5], false, false],
-    // a broadcast the overrides hand back to tfjs's kernel
-    [[2, 1, 3, 4], [1, 3, 4, 5], false, false],
-    // large enough for XNNPACK's blocking to matter
-    [[64, 48], [64, 40], true, false],
-  ];
-  for (const [sa, sb, ta, tb] of matMulCases) {
-    test(`BatchMatMul [${sa}]${ta ? "ᵀ" : ""} × [${sb}]${tb ? "ᵀ" : ""} matches cpu`, async () => {
-      const a = values(1, size(sa));
-      const b = values(2, size(sb));
-      await matchesCpu(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb));
+  // Every product runs on both engines: XNNPACK (tfjs's, behind the overrides) and the BLAS.
+  for (const engine of ["xnnpack", "blas"] as const) {
+    describe(`matrix products on ${engine}`, () => {
+      let skip: string | false = false;
+      before(() => {
+        if (engine === "xnnpack") return useXnnpack();
+        try {
+          useBlas(1);
+        } catch (error) {
+          // CI builds the native module and installs OpenBLAS (.ci/run): there it must run.
+          if (process.env.CI) throw error;
+          skip = `no BLAS here: ${(error as Error).message}`;
+        }
+      });
+      after(() => restoreMatMul());
+      const it = (name: string, body: () => Promise<void>) => test(name, async (t) => (skip ? t.skip(skip) : body()));
+      // [a shape, b shape, transposeA, transposeB]
+      const matMulCases: [number[], number[], boolean, boolean][] = [
+        [[7, 5], [5, 3], false, false],
+        [[5, 7], [5, 3], true, false],
+        [[7, 5], [3, 5], false, true],
+        [[5, 7], [3, 5], true, true],
+        // attention: scores (q·kᵀ), context (p·v) and their gradients
+        [[6, 9, 4], [6, 9, 4], false, true],
+        [[6, 9, 9], [6, 9, 4], false, false],
+        [[6, 9, 9], [6, 9, 4], true, false],
+        [[2, 3, 9, 4], [2, 3, 4, 9], false, false],
+        // one side broadcast over the other's batch
+        [[6, 9, 4], [4, 5], false, false],
+        [[6, 9, 4], [1, 5, 4], false, true],
+        [[9, 4], [6, 4, 5], false, false],
+        [[1, 9, 4], [6, 4, 5], false, false],
+        // a broadcast the overrides hand back to tfjs's kernel
+        [[2, 1, 3, 4], [1, 3, 4, 5], false, false],
+        // a transposed and batched against a shared b (no folding into one product)
+        [[6, 4, 9], [4, 5], true, false],
+        [[6, 4, 9], [5, 4], true, true],
+        // large enough for XNNPACK's and OpenBLAS's blocking to matter
+        [[64, 48], [64, 40], true, false],
+        [[300, 200], [260, 200], false, true],
+        [[3, 130, 70], [70, 90], false, false],
+      ];
+      for (const [sa, sb, ta, tb] of matMulCases) {
+        it(`BatchMatMul [${sa}]${ta ? "ᵀ" : ""} × [${sb}]${tb ? "ᵀ" : ""} matches cpu`, async () => {
+          const a = values(1, size(sa));
+          const b = values(2, size(sb));
+          // Sums of up to 200 terms: float32 rounding grows with the length.
+          await matchesCpu(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb), 2e-5 * Math.sqrt(ta ? sa.at(-2)! : sa.at(-1)!));
+        });
+      }
+
+      it("BatchMatMul with an empty inner dimension gives zeros", async () => {
+        await matchesCpu(() => tf.matMul(tf.zeros([2, 3, 0]), tf.zeros([2, 0, 4])));
+      });
+
+      it("_FusedMatMul with bias, activation and transposes matches cpu", async () => {
+        const cases: [number[], number[], boolean, boolean][] = [
+          [[7, 5], [5, 3], false, false],
+          [[5, 7], [3, 5], true, true],
+          [[4, 7, 5], [5, 3], false, false],
+          [[4, 5, 7], [1, 3, 5], true, true],
+        ];
+        for (const [sa, sb, ta, tb] of cases) {
+          const n = tb ? sb.at(-2)! : sb.at(-1)!;
+          // tfjs's wasm kernel takes rank-1 biases only: a dense layer's, or none.
+          for (const bias of [values(5, n), null]) {
+            for (const activation of ["linear", "relu"] as const) {
+              await matchesCpu(() =>
+                tf.fused.matMul({
+                  a: tf.tensor(values(3, size(sa)), sa),
+                  b: tf.tensor(values(4, size(sb)), sb),
+                  transposeA: ta,
+                  transposeB: tb,
+                  bias: bias === null ? undefined : tf.tensor1d(bias),
+                  activation,
+                }),
+              );
+            }
+          }
+        }
+      });
+
+      it("matMul gradients (transposed products) match cpu", async () => {
+        const a = values(6, 3 * 8 * 5);
+        const b = values(7, 3 * 5 * 6);
+        const grads = (which: 0 | 1) => () => {
+          const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))));
+          return g([tf.tensor(a, [3, 8, 5]), tf.tensor(b, [3, 5, 6])])[which];
+        };
+        await matchesCpu(grads(0), 1e-4);
+        await matchesCpu(grads(1), 1e-4);
+      });
+
     });
   }
-
-  test("BatchMatMul with an empty inner dimension gives zeros", async () => {
-    await matchesCpu(() => tf.matMul(tf.zeros([2, 3, 0]), tf.zeros([2, 0, 4])));
-  });
-
-  test("_FusedMatMul with bias, activation and transposes matches cpu", async () => {
-    const cases: [number[], number[], boolean, boolean][] = [
-      [[7, 5], [5, 3], false, false],
-      [[5, 7], [3, 5], true, true],
-      [[4, 7, 5], [5, 3], false, false],
-    ];
-    for (const [sa, sb, ta, tb] of cases) {
-      const n = tb ? sb[0] : sb[sb.length - 1];
-      for (const activation of ["linear", "relu"] as const) {
-        await matchesCpu(() =>
-          tf.fused.matMul({
-            a: tf.tensor(values(3, size(sa)), sa),
-            b: tf.tensor(values(4, size(sb)), sb),
-            transposeA: ta,
-            transposeB: tb,
-            bias: tf.tensor1d(values(5, n)),
-            activation,
-          }),
-        );
-      }
-    }
-  });
-
-  test("matMul gradients (transposed products) match cpu", async () => {
-    const a = values(6, 3 * 8 * 5);
-    const b = values(7, 3 * 5 * 6);
-    const grads = (which: 0 | 1) => () => {
-      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))));
-      return g([tf.tensor(a, [3, 8, 5]), tf.tensor(b, [3, 5, 6])])[which];
-    };
-    await matchesCpu(grads(0), 1e-4);
-    await matchesCpu(grads(1), 1e-4);
-  });
 
   test("Sum over leading axes matches cpu; other reductions still work", async () => {
     const x = values(8, 4 * 6 * 5);

@@ -37,7 +37,8 @@ console.log(JSON.stringify({ threads: getThreadsCount(), hash: h >>> 0, ms: Math
 function run(threads: string): { threads: number; hash: number; ms: number } {
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", CHILD], {
     cwd: join(import.meta.dirname, "../../.."),
-    env: { ...process.env, HYBRID_IR_WASM_THREADS: threads },
+    // XNNPACK on both sides: the threaded build has no BLAS path (compute/blas.ts).
+    env: { ...process.env, HYBRID_IR_WASM_THREADS: threads, HYBRID_IR_MATMUL: "xnnpack" },
     encoding: "utf8",
     timeout: 300_000,
   });

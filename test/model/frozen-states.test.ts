@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { initBackend } from "../../src/compute/backend.js";
+import { activeBlas, useBlas, useXnnpack, withBlasThreads } from "../../src/compute/blas.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { fillFrozenStates, FrozenStates, parseShard } from "../../src/model/frozen-states.js";
 import type { TextInput } from "../../src/model/inputs.js";
@@ -55,6 +56,31 @@ describe("FrozenStates", () => {
     } finally {
       whole.dispose();
       top.dispose();
+    }
+  });
+
+  test("states from the BLAS get their own fingerprint (XNNPACK's is unchanged), and are the same bits at any BLAS thread count", async (t) => {
+    const chosen = activeBlas();
+    try {
+      useBlas(1);
+    } catch (error) {
+      if (process.env.CI) throw error; // .ci/run builds the native module and installs OpenBLAS
+      return t.skip(`no BLAS here: ${(error as Error).message}`);
+    }
+    const top = await mini(6, 1);
+    try {
+      const onBlas = await FrozenStates.open(top.encoder, null);
+      const batch = top.encodeInputs(texts.slice(0, 6), { maxLength: 64 });
+      const one = (await onBlas.statesOf(batch, top.encoder).data()) as Float32Array;
+      const two = await withBlasThreads(2, async () => (await FrozenStates.open(top.encoder, null)).statesOf(batch, top.encoder).data());
+      assert.deepEqual(two, one);
+      useXnnpack();
+      const onXnnpack = await FrozenStates.open(top.encoder, null);
+      assert.notEqual(onXnnpack.fingerprint, onBlas.fingerprint);
+    } finally {
+      top.dispose();
+      if (chosen === null) useXnnpack();
+      else useBlas(chosen.threads);
     }
   });
 

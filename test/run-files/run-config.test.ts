@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { currentProvenance, readResolvedRunConfig, readRunConfigFile, RUN_CONFIG_SCHEMA_VERSION, writeRunConfigFile } from "../../src/run-files/run-config.js";
+import { currentProvenance, readResolvedRunConfig, recordedMatMul, readRunConfigFile, RUN_CONFIG_SCHEMA_VERSION, writeRunConfigFile } from "../../src/run-files/run-config.js";
 import { readRunConfig, resolveRunConfig, runConfigToJson } from "../../src/train/config.js";
 import { rejectsNaming, tempDir } from "./helpers.js";
 
@@ -22,6 +22,16 @@ describe("a run's config.json", () => {
     assert.deepEqual(await readRunConfig(path), config());
   });
 
+  test("the engine of wasm's matrix products: recorded, and XNNPACK for wasm runs from before it was", async () => {
+    const now = await currentProvenance("wasm");
+    assert.ok(now.matmul !== null && ["xnnpack", "blas"].includes(now.matmul.engine));
+    assert.deepEqual(recordedMatMul(now), now.matmul);
+    assert.deepEqual(recordedMatMul({ ...now, matmul: null }), { engine: "xnnpack", threads: null, library: null });
+    assert.equal(recordedMatMul({ ...now, backend: "tensorflow", matmul: null }), null);
+    assert.equal((await currentProvenance("cpu")).matmul, null);
+    assert.equal(recordedMatMul(null), null);
+  });
+
   test("an old file without schemaVersion (or written by hand, without provenance) reads as version 1", async () => {
     const path = join(dir(), "old.json");
     await writeFile(path, JSON.stringify(runConfigToJson(config())));
@@ -37,6 +47,8 @@ describe("a run's config.json", () => {
     const cases: [unknown, RegExp][] = [
       [{ ...json, provenance: { ...(json.provenance as object), backend: 3 } }, /^provenance\.backend must be a non-empty string/],
       [{ ...json, provenance: { ...(json.provenance as object), gitDirty: "yes" } }, /^provenance\.gitDirty must be true, false or null/],
+      [{ ...json, provenance: { ...(json.provenance as object), matmul: { engine: "gpu" } } }, /^provenance\.matmul\.engine must be "xnnpack" or "blas"/],
+      [{ ...json, provenance: { ...(json.provenance as object), matmul: { engine: "blas", threads: 0, library: "x" } } }, /^provenance\.matmul\.threads must be a positive integer/],
       [{ ...json, schemaVersion: 0 }, /^schemaVersion must be a whole number >= 1/],
       [{ ...json, schemaVersion: 99 }, /^schemaVersion 99 is newer/],
       [{ ...json, steps: -1 }, /steps/],

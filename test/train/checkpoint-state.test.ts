@@ -25,6 +25,7 @@ const PROVENANCE: Provenance = {
   gitDirty: null,
   packageVersion: "0.0.0-test",
   backend: "wasm",
+  matmul: null,
   node: process.version,
   createdAt: "2026-01-01T00:00:00.000Z",
 };
