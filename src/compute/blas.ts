@@ -122,7 +122,7 @@ export function blasThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return n;
 }
 
-/** Where `npm run build` puts the native module (scripts/build-native.sh). */
+/** Where `npm run build` puts the native module (scripts/build-native.ts). */
 export function nativeModulePath(): string {
   return join(packageRoot(), "dist", "native", "blas_matmul.node");
 }
