@@ -88,7 +88,7 @@ function parseProvenance(value: unknown, path: string): Provenance {
 
 function parseMatMul(value: unknown, path: string): MatMulProvenance {
   const { fail, object, text } = fieldsOf(path);
-  const m = object({ matmul: value }, "matmul");
+  const m = object({ provenance: { matmul: value } }, "provenance.matmul");
   const engine = m.engine;
   if (engine !== "xnnpack" && engine !== "blas") return fail("provenance.matmul.engine", `"xnnpack" or "blas"`, engine);
   if (engine === "xnnpack") return { engine, threads: null, library: null };

@@ -48,6 +48,7 @@ describe("a run's config.json", () => {
       [{ ...json, provenance: { ...(json.provenance as object), backend: 3 } }, /^provenance\.backend must be a non-empty string/],
       [{ ...json, provenance: { ...(json.provenance as object), gitDirty: "yes" } }, /^provenance\.gitDirty must be true, false or null/],
       [{ ...json, provenance: { ...(json.provenance as object), matmul: { engine: "gpu" } } }, /^provenance\.matmul\.engine must be "xnnpack" or "blas"/],
+      [{ ...json, provenance: { ...(json.provenance as object), matmul: "blas" } }, /^provenance\.matmul must be a JSON object/],
       [{ ...json, provenance: { ...(json.provenance as object), matmul: { engine: "blas", threads: 0, library: "x" } } }, /^provenance\.matmul\.threads must be a positive integer/],
       [{ ...json, schemaVersion: 0 }, /^schemaVersion must be a whole number >= 1/],
       [{ ...json, schemaVersion: 99 }, /^schemaVersion 99 is newer/],
