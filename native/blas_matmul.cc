@@ -9,6 +9,7 @@
 #include <node_api.h>
 #include <dlfcn.h>
 #include <cstdint>
+#include <mutex>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ using GetConfig = char* (*)();
 
 Sgemm sgemm = nullptr;
 SetThreads set_threads = nullptr;
+// OpenBLAS's thread count is one per process. Encoding workers call in at once (all asking for
+// 1), so the count last set is guarded; callers at the same time must ask for the same count.
+std::mutex threads_lock;
 int threads_set = -1;
 std::string description;
 
@@ -121,9 +125,12 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   if (!inside(a, stride_a, m * k) || !inside(b, stride_b, k * n) || !inside(out, m * n, m * n) || (bias != -1 && !inside(bias, 0, n))) {
     return Throw(env, "matmul: an operand lies outside the heap");
   }
-  if (set_threads != nullptr && threads != threads_set) {
-    set_threads(static_cast<int>(threads));
-    threads_set = static_cast<int>(threads);
+  if (set_threads != nullptr) {
+    std::lock_guard<std::mutex> guard(threads_lock);
+    if (threads_set != threads) {
+      set_threads(static_cast<int>(threads));
+      threads_set = static_cast<int>(threads);
+    }
   }
   char* heap = static_cast<char*>(data);
   const float* bias_values = bias == -1 ? nullptr : reinterpret_cast<const float*>(heap + bias);
