@@ -17,7 +17,7 @@
  *   4. bench/embed-threads.ts: `SentenceEncoder.embed` on 1 and 2 worker threads, mini and (when
  *      in the cache) e5-small, beside PyTorch's mini embed row.
  *
- *   npm run bench                           everything (~10 minutes on 2 cores)
+ *   npm run bench                           everything (~25 minutes on 2 cores)
  *   npm run bench -- --quick                fewer repetitions, no base config (~3 minutes)
  *   npm run bench -- --only evaluator|encoder|torch|threads|e5   (or several: --only encoder,torch)
  *   npm run bench -- --only grad-cache      bench/grad-cache.ts: plain vs grad-cached steps, mini and

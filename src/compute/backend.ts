@@ -138,7 +138,7 @@ const CANDIDATES: readonly BackendCandidate[] = [
  */
 function chooseMatMul(): void {
   const choice = matMulChoiceFromEnv();
-  const shared = typeof SharedArrayBuffer !== "undefined" && wasmHeapIsShared();
+  const shared = wasmHeapIsShared();
   if (choice === "xnnpack" || (choice === "auto" && shared)) {
     useXnnpack();
     return;

@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
+import { threadCountFromEnv } from "./threads.js";
 
 export const MATMUL_ENV = "HYBRID_IR_MATMUL";
 /** A BLAS library to open instead of the usual names (a path, or a name the loader finds). */
@@ -115,11 +116,7 @@ export function matMulChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): MatMu
 
 /** `$HYBRID_IR_BLAS_THREADS`, checked: unset or empty is 1, anything but a whole number from 1 to 64 an Error naming the variable. */
 export function blasThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[BLAS_THREADS_ENV]?.trim() ?? "";
-  if (raw === "") return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_BLAS_THREADS) throw new Error(`${BLAS_THREADS_ENV}=${raw}: expected a whole number from 1 to ${MAX_BLAS_THREADS}`);
-  return n;
+  return threadCountFromEnv(BLAS_THREADS_ENV, MAX_BLAS_THREADS, env);
 }
 
 /** Where `npm run build` puts the native module (scripts/build-native.ts). */

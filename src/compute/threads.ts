@@ -31,3 +31,15 @@ export function resolveThreads(requested?: number | string, env: NodeJS.ProcessE
 export function singleThreadWorkerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { ...env, HYBRID_IR_WASM_THREADS: "1", HYBRID_IR_BLAS_THREADS: "1" };
 }
+
+/**
+ * A thread count from the environment variable `name`: unset or empty is 1, anything but a whole
+ * number from 1 to `max` an Error naming the variable (HYBRID_IR_WASM_THREADS, HYBRID_IR_BLAS_THREADS).
+ */
+export function threadCountFromEnv(name: string, max: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name}=${raw}: expected a whole number from 1 to ${max}`);
+  return n;
+}

@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { threadCountFromEnv } from "./threads.js";
 
 /** The most threads the build's pool holds (tfjs compiles it with 8 workers). */
 export const MAX_WASM_THREADS = 8;
@@ -30,13 +31,7 @@ export const MAX_WASM_THREADS = 8;
  * Not a whole number from 1 to 8 is an error naming the variable.
  */
 export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.HYBRID_IR_WASM_THREADS;
-  if (raw === undefined || raw.trim() === "") return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
-    throw new Error(`HYBRID_IR_WASM_THREADS=${raw}: expected a whole number from 1 to ${MAX_WASM_THREADS}`);
-  }
-  return n;
+  return threadCountFromEnv("HYBRID_IR_WASM_THREADS", MAX_WASM_THREADS, env);
 }
 
 /** What the bundle's factory refers to outside itself (names of tf-backend-wasm.node.js's module scope). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { test } from "node:test";
-import { resolveThreads, singleThreadWorkerEnv } from "../../src/compute/threads.js";
+import { resolveThreads, singleThreadWorkerEnv, threadCountFromEnv } from "../../src/compute/threads.js";
 
 test("a requested count wins over the environment; numbers and their text alike", () => {
   const env = { HYBRID_IR_THREADS: "5" };
@@ -35,4 +35,12 @@ test("anything but a positive integer is a RangeError naming where it came from"
 test("a worker that is one of the threads gets single-threaded wasm and one BLAS thread, and the rest of the environment", () => {
   const env = singleThreadWorkerEnv({ PATH: "/bin", HYBRID_IR_WASM_THREADS: "4", HYBRID_IR_BLAS_THREADS: "2", HYBRID_IR_THREADS: "3" });
   assert.deepEqual(env, { PATH: "/bin", HYBRID_IR_WASM_THREADS: "1", HYBRID_IR_BLAS_THREADS: "1", HYBRID_IR_THREADS: "3" });
+});
+
+test("a thread count from the environment: unset or empty is 1, else a whole number up to the limit, named when wrong", () => {
+  assert.equal(threadCountFromEnv("N", 8, {}), 1);
+  assert.equal(threadCountFromEnv("N", 8, { N: " " }), 1);
+  assert.equal(threadCountFromEnv("N", 8, { N: "8" }), 8);
+  assert.throws(() => threadCountFromEnv("N", 8, { N: "9" }), /^Error: N=9: expected a whole number from 1 to 8$/);
+  assert.throws(() => threadCountFromEnv("N", 8, { N: "1.5" }), /N=1\.5: expected a whole number/);
 });
