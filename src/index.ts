@@ -42,12 +42,14 @@ export {
   meanOverRuns,
   pairedTest,
   pairPerQuery,
+  seedPermutationTest,
   seedSpread,
   type PairedSample,
   type PairedTest,
   type PairedTestOptions,
   type PerQueryMetric,
   type SeedSpread,
+  type SeedTest,
 } from "./eval/significance.js";
 export { DenseScorer, ParallelDenseScorer, type ParallelDenseScorerOptions } from "./eval/dense-scorer.js";
 export { formatCrossMatrix, formatSettingTable, formatSummaryTable } from "./eval/format.js";
@@ -104,6 +106,22 @@ export {
   type Table1Row,
   type StrategyTest,
 } from "./report/ablation-tables.js";
+export {
+  claimOutcome,
+  claimRecords,
+  claimsMarkdown,
+  claimSummaries,
+  formatSeedTest,
+  PAPER_CLAIMS,
+  paperClaims,
+  type ClaimComparison,
+  type ClaimNumber,
+  type ClaimOutcome,
+  type ClaimVerdict,
+  type PaperClaimsOptions,
+  type QueryOutcome,
+  type SeedOutcome,
+} from "./report/paper-claims.js";
 export { groupsOf, medianPoolRanks, poolRankFigure, rankDistanceDistributionFigure, rankDistanceTable } from "./report/language-bias.js";
 export * from "./eval/stats.js";
 export { lossCurvesFigure, runLabel, throughputRows, type ThroughputRow } from "./report/training-curves.js";

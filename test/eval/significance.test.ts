@@ -4,7 +4,7 @@ import { bm25Scorer } from "../../src/baselines/bm25-dataset.js";
 import { loadDataset } from "../../src/data/lareqa.js";
 import { evaluate } from "../../src/eval/evaluate.js";
 import type { PerQueryResult } from "../../src/eval/result.js";
-import { compareRuns, meanOverRuns, pairedTest, pairPerQuery, seedSpread } from "../../src/eval/significance.js";
+import { compareRuns, meanOverRuns, pairedTest, pairPerQuery, seedPermutationTest, seedSpread } from "../../src/eval/significance.js";
 import { taskFromDataset } from "../../src/eval/task.js";
 import type { Scorer } from "../../src/eval/types.js";
 import { loadXlmrTokenizer } from "../../src/tokenize/xlmr-tokenizer.js";
@@ -147,4 +147,44 @@ test("seedSpread: mean, sample standard deviation, range", () => {
   near(s.std, 0.1, 1e-12, "std");
   assert.deepEqual([s.n, s.min, s.max], [3, 0.3, 0.5]);
   assert.equal(seedSpread([0.7]).std, 0);
+});
+
+describe("seedPermutationTest", () => {
+  test("matches scipy.stats.permutation_test (independent, two-sided, exact) on seven cases", () => {
+    // scipy 1.13.1: permutation_test((a, b), lambda x, y: np.mean(x) - np.mean(y),
+    //   permutation_type="independent", alternative="two-sided", n_resamples=np.inf)
+    const cases: [number[], number[], number, number][] = [
+      [[0.493, 0.509, 0.51], [0.53, 0.528, 0.536], -0.02733333333333332, 0.1],
+      [[0.794, 0.794, 0.794], [0.79, 0.788, 0.789], 0.0050000000000000044, 0.1],
+      [[1, 4, 2], [3, 5, 0.5], -0.5, 0.8],
+      [[0.2, 0.9, 0.4, 0.7], [0.3, 0.1, 0.6], 0.21666666666666673, 0.4],
+      [[1, 2, 3, 4], [2, 3, 4, 5, 6], -1.5, 0.25396825396825395],
+      [[0.1, 0.1, 0.3], [0.1, 0.2, 0.2], 0, 1],
+      [[3, 1], [2, 2], 0, 1],
+    ];
+    for (const [a, b, statistic, p] of cases) {
+      const t = seedPermutationTest(a, b);
+      near(t.difference, statistic, 1e-12, `statistic of ${a} vs ${b}`);
+      near(t.pValue, p, 1e-12, `p of ${a} vs ${b}`);
+    }
+  });
+
+  test("the floor is 2 / C(nA + nB, nA), reached exactly when the seeds separate", () => {
+    const apart = seedPermutationTest([0.51, 0.52, 0.5], [0.4, 0.45, 0.41]);
+    assert.equal(apart.minPValue, 0.1);
+    assert.equal(apart.pValue, apart.minPValue);
+    assert.equal(apart.separated, true);
+    const overlap = seedPermutationTest([0.51, 0.42, 0.5], [0.4, 0.45, 0.41]);
+    assert.equal(overlap.separated, false);
+    assert.ok(overlap.pValue > overlap.minPValue);
+    near(seedPermutationTest([1, 2], [3, 4, 5, 6]).minPValue, 2 / 15, 1e-15, "floor of 2 + 4");
+    assert.equal(seedPermutationTest([1], [2]).minPValue, 1);
+    assert.deepEqual([apart.nA, apart.nB], [3, 3]);
+  });
+
+  test("refuses empty sides, non-finite values and more than 24 values", () => {
+    assert.throws(() => seedPermutationTest([], [1]), /0 values in A and 1 in B/);
+    assert.throws(() => seedPermutationTest([1, Number.NaN], [1]), /value NaN is not a finite number/);
+    assert.throws(() => seedPermutationTest(new Array(13).fill(1), new Array(12).fill(2)), /25 values; exact enumeration is limited to 24/);
+  });
 });

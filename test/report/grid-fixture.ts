@@ -5,7 +5,8 @@
  * - `randomEmbeddingRuns`: random unit embeddings of the same slice, scored densely, whose
  *   embeddings the alignment measures can also take;
  * - `SMALL_RESULTS`: the shipped results of the default preset (results/small), twelve finished
- *   runs with results.json, metrics.jsonl and alignment.json, read as a grid's output root.
+ *   runs with results.json, metrics.jsonl and alignment.json, read as a grid's output root;
+ *   `PRETRAINED_RESULTS` likewise for the pretrained preset's fourteen e5-small runs.
  */
 import { fileURLToPath } from "node:url";
 import type { AggregateRow, StrategyName } from "../../src/ablate/types.js";
@@ -28,6 +29,9 @@ import { mulberry32, randomNormal } from "../../src/util/random.js";
 
 /** The shipped runs of the default preset: an output root as a finished grid leaves it. */
 export const SMALL_RESULTS = fileURLToPath(new URL("../../../results/small", import.meta.url));
+
+/** The shipped runs of the pretrained preset (e5-small, 14 runs). */
+export const PRETRAINED_RESULTS = fileURLToPath(new URL("../../../results/pretrained", import.meta.url));
 
 /** Two training log intervals (10 steps at 4 s, 10 at 2 s), then an early stop. */
 export const TRAIN_METRICS: readonly MetricsLine[] = [
