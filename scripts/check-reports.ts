@@ -6,8 +6,9 @@
  * and prints one line per page; exits 1 naming each page and problem.
  *
  *   node dist/scripts/check-reports.js [--reports DIR] [--out DIR] [--notebooks DIR]
- *       [--render-timeout SECONDS] [--preset NAME] [--commit SHA]
+ *       [--render-timeout SECONDS] [--preset NAME] [--commit SHA] [--only NAME]...
  *
+ * --only limits the notebooks that must have a report (run-notebooks --only made only those).
  * Defaults: reports/, DIR/screenshots, notebooks/, 30 s, HYBRID_IR_PRESET's preset (as
  * run-notebooks uses it) and this checkout's short commit. CHROMIUM_PATH picks the browser
  * (default /usr/bin/chromium, Debian's).
@@ -24,7 +25,7 @@ import { checkPage, DEFAULT_CHROMIUM, launchChromium, type PageCheck, type PageC
 
 const USAGE =
   "usage: node dist/scripts/check-reports.js [--reports DIR] [--out DIR] [--notebooks DIR] " +
-  "[--render-timeout SECONDS] [--preset NAME] [--commit SHA]";
+  "[--render-timeout SECONDS] [--preset NAME] [--commit SHA] [--only NAME]...";
 
 const values = parseOptions();
 const root = packageRoot();
@@ -43,7 +44,11 @@ try {
 }
 const commit = values.commit ?? shortCommit(root);
 
-const notebooks = fileNames(notebooksDir, ".ipynb", "notebooks");
+const allNotebooks = fileNames(notebooksDir, ".ipynb", "notebooks");
+const only = (values.only ?? []).map((n) => basename(n, ".ipynb"));
+const unknown = only.filter((n) => !allNotebooks.includes(n));
+if (unknown.length > 0) fail(`--only ${unknown.join(", ")}: no such notebook in ${shown(notebooksDir)}\n${USAGE}`);
+const notebooks = only.length === 0 ? allNotebooks : allNotebooks.filter((n) => only.includes(n));
 const reports = fileNames(reportsDir, ".html", "reports").filter((name) => name !== "index");
 const failures: string[] = notebooks
   .filter((name) => !reports.includes(name))
@@ -131,6 +136,7 @@ function parseOptions(): {
   "render-timeout"?: string;
   preset?: string;
   commit?: string;
+  only?: string[];
 } {
   try {
     return parseArgs({
@@ -141,6 +147,7 @@ function parseOptions(): {
         "render-timeout": { type: "string", default: "30" },
         preset: { type: "string" },
         commit: { type: "string" },
+        only: { type: "string", multiple: true },
       },
     }).values;
   } catch (err) {

@@ -2,7 +2,10 @@
  * Executes notebooks/*.ipynb headless, in name order, and writes reports/<name>.html (offline,
  * self-contained) plus reports/index.html linking them.
  *
- *   node dist/scripts/run-notebooks.js [--only NAME]... [--timeout SECONDS]
+ *   node dist/scripts/run-notebooks.js [--only NAME]... [--timeout SECONDS] [--reports DIR]
+ *
+ * --reports writes the reports and their index into DIR instead of reports/ (CI renders the
+ * pretrained preset's notebooks into reports/pretrained beside the default preset's).
  *
  * The tslab kernel and an nbconvert template are registered in the git-ignored .jupyter/ of
  * this checkout, and Jupyter is pointed there through its environment variables, so the
@@ -12,7 +15,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { packageRoot } from "../src/paths.js";
 import { presetFromEnv, readPresetGrid } from "../src/presets.js";
@@ -39,7 +42,7 @@ if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
 const preset = presetFromEnv().name;
 const root = packageRoot();
 const notebooksDir = join(root, "notebooks");
-const reportsDir = join(root, "reports");
+const reportsDir = resolve(values.reports ?? join(root, "reports"));
 let python: string;
 try {
   python = jupyterPython(join(root, ".jupyter"));
@@ -77,16 +80,17 @@ if (stopping) {
   process.exitCode = 1;
 }
 
-function parseOptions(): { only?: string[]; timeout?: string } {
+function parseOptions(): { only?: string[]; timeout?: string; reports?: string } {
   try {
     return parseArgs({
       options: {
         only: { type: "string", multiple: true },
         timeout: { type: "string", default: "1800" },
+        reports: { type: "string" },
       },
     }).values;
   } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\nusage: run-notebooks [--only NAME]... [--timeout SECONDS]`);
+    fail(`${err instanceof Error ? err.message : String(err)}\nusage: run-notebooks [--only NAME]... [--timeout SECONDS] [--reports DIR]`);
   }
 }
 
@@ -104,7 +108,7 @@ async function runNotebook(name: string): Promise<NotebookResult> {
   if (error === undefined) {
     await writeFileAtomic(out, run.html);
     const mb = (Buffer.byteLength(run.html) / 1e6).toFixed(1);
-    console.log(`${name}  ok  ${seconds.toFixed(1)} s  -> reports/${name}.html (${mb} MB)`);
+    console.log(`${name}  ok  ${seconds.toFixed(1)} s  -> ${relative(process.cwd(), out) || out} (${mb} MB)`);
   } else {
     // A report from an earlier run beside a failed one would read as current.
     rmSync(out, { force: true });

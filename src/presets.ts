@@ -60,7 +60,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     maxQuestionIds: 150,
     grid: "configs/grids/pretrained.json",
     description:
-      "multilingual-e5-small (pretrained; its top 2 layers trained, the rest frozen and cached), 14 runs on 2 CPU cores: the paper's comparison on a real encoder (hours to train; `npx hybrid-ir fetch e5-small` first)",
+      "multilingual-e5-small (pretrained; its top 2 layers trained, the rest frozen and cached), 14 runs on 2 CPU cores: the paper's comparison on a real encoder (shipped in results/pretrained; retraining takes hours and `npx hybrid-ir fetch e5-small` first)",
+    shipped: "results/pretrained",
   },
   paper: {
     name: "paper",

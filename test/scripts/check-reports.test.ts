@@ -159,6 +159,23 @@ describe("check-reports", { skip: existsSync(CHROMIUM) ? false : `no Chromium at
     }
   });
 
+  test("--only: notebooks left out need no report; an unknown name is a usage error", async () => {
+    const dir = join(work, "only");
+    await writeFolder(dir, ["01-left-out", "02-good"], {
+      "02-good.html": page("02-good", ...goodOutputs()),
+      "index.html": index([{ name: "02-good", link: true, commit: COMMIT }]),
+    });
+    const all = await checkReports(dir);
+    assert.equal(all.code, 1, `${all.stdout}\n${all.stderr}`);
+    assert.match(all.stderr, /01-left-out: no report/);
+    const only = await checkReports(dir, "--only", "02-good");
+    assert.equal(only.code, 0, `${only.stdout}\n${only.stderr}`);
+    assert.match(only.stdout, /^check-reports: 2 pages ok/m);
+    const unknown = await checkReports(dir, "--only", "03-missing");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^--only 03-missing: no such notebook in /m);
+  });
+
   test("a folder without an index fails, naming it", async () => {
     const dir = join(work, "no-index");
     await writeFolder(dir, [], {});
