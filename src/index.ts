@@ -15,6 +15,7 @@ export {
   presetFromEnv,
   presetGridPath,
   presetShippedDir,
+  presetUntrained,
   presetVerifyRuns,
   readPresetGrid,
   type Preset,
@@ -106,6 +107,7 @@ export {
   type Table1Row,
   type StrategyTest,
 } from "./report/ablation-tables.js";
+export { readUntrainedReference, type UntrainedReference, type UntrainedResult } from "./report/untrained.js";
 export {
   claimOutcome,
   claimRecords,

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { readGrid, type Grid } from "./ablate/grid.js";
 import { installShipped, type InstallReport } from "./ablate/shipped.js";
+import { readUntrainedReference, type UntrainedReference } from "./report/untrained.js";
 import type { GridRun, RunLabels } from "./ablate/types.js";
 import { packageRoot } from "./paths.js";
 
@@ -27,6 +28,11 @@ export interface Preset {
    * package root: what the notebooks show where no run was trained here. undefined: none shipped.
    */
   readonly shipped?: string;
+  /**
+   * The untrained model's evaluation on both benchmarks (report/untrained.ts), relative to the
+   * package root: Table 1's zero-shot row. undefined: no such row.
+   */
+  readonly untrained?: string;
   /**
    * The runs CI trains afresh and requires to equal their shipped copies (`train-preset.js
    * --verify-shipped`): each entry picks the runs whose labels have all the given values.
@@ -62,6 +68,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     description:
       "multilingual-e5-small (pretrained; its top 2 layers trained, the rest frozen and cached), 14 runs on 2 CPU cores: the paper's comparison on a real encoder (shipped in results/pretrained; retraining takes hours and `npx hybrid-ir fetch e5-small` first)",
     shipped: "results/pretrained",
+    untrained: "bench/results/2026-12-04-e5-small-zero-shot.json",
   },
   paper: {
     name: "paper",
@@ -92,6 +99,11 @@ export function presetGridPath(preset: Preset): string {
  */
 export function readPresetGrid(preset: Preset): Promise<Grid> {
   return readGrid(presetGridPath(preset), packageRoot());
+}
+
+/** The untrained model's evaluation for a preset's Table 1; null when the preset names none. */
+export async function presetUntrained(preset: Preset): Promise<UntrainedReference | null> {
+  return preset.untrained === undefined ? null : readUntrainedReference(join(packageRoot(), preset.untrained));
 }
 
 /** The absolute path of a preset's shipped results; null when it ships none. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { join } from "node:path";
 import { packageRoot } from "../src/paths.js";
-import { PRESETS, presetFromEnv, readPresetGrid } from "../src/presets.js";
+import { PRESETS, presetFromEnv, presetUntrained, readPresetGrid } from "../src/presets.js";
 
 test("every preset's grid expands, with the runs its notebooks need", async () => {
   for (const preset of Object.values(PRESETS)) {
@@ -41,4 +41,11 @@ test("HYBRID_IR_PRESET picks the preset; unknown names are refused", () => {
   assert.equal(presetFromEnv({}).name, "small");
   assert.equal(presetFromEnv({ HYBRID_IR_PRESET: "paper" }).grid, "configs/grids/paper.json");
   assert.throws(() => presetFromEnv({ HYBRID_IR_PRESET: "huge" }), /unknown preset.*small, full, pretrained, paper/);
+});
+
+test("the pretrained preset names e5-small's untrained evaluation for Table 1; the others none", async () => {
+  const ref = await presetUntrained(PRESETS.pretrained);
+  assert.ok(ref !== null && ref.results["xquad-r"] !== undefined && ref.results["mlqa-r"] !== undefined);
+  assert.match(ref.model, /multilingual-e5-small/);
+  for (const name of ["small", "full", "paper"] as const) assert.equal(await presetUntrained(PRESETS[name]), null);
 });

@@ -27,6 +27,7 @@ import {
 } from "../eval/significance.js";
 import type { RunResults } from "../run-files/results.js";
 import type { PlotlyFigure } from "./display.js";
+import type { UntrainedReference } from "./untrained.js";
 import { configGroups, directions, type ConfigGroup, type GridReport } from "./grid-report.js";
 import type { PaperModel, PaperResults, Setting, Strategy } from "./paper-reference.js";
 
@@ -46,6 +47,11 @@ export interface Table1Options {
   readonly alpha?: number;
   /** Randomisation rounds per test (default 5,000). */
   readonly rounds?: number;
+  /**
+   * The untrained model's evaluation: a zero-shot row above our strategies, without marks (best
+   * and tests compare the strategies only). Shown for a grid of one model, the one it describes.
+   */
+  readonly untrained?: UntrainedReference;
 }
 
 /** One column: a benchmark setting of one direction. */
@@ -72,7 +78,8 @@ export interface Table1Cell {
 export interface Table1Row {
   readonly source: "ours" | "paper";
   readonly model: string;
-  readonly strategy: StrategyName;
+  /** "untrained": the model before fine-tuning (Table1Options.untrained). */
+  readonly strategy: StrategyName | "untrained";
   readonly cells: readonly Table1Cell[];
 }
 
@@ -131,6 +138,11 @@ export function table1(report: GridReport, options: Table1Options = {}): Table1 
 
   const rows: Table1Row[] = [];
   for (const model of models) {
+    const untrained = options.untrained;
+    if (untrained !== undefined && models.length === 1) {
+      const cells = columns.map((col) => ({ ...emptyCell(), value: untrained.results[col.eval]?.[col.setting] ?? null }));
+      rows.push({ source: "ours", model, strategy: "untrained", cells });
+    }
     for (const strategy of MAIN_STRATEGIES) {
       const g = main.find((x) => x.model === model && x.strategy === strategy);
       // One configuration per (model, strategy) and direction: a row spans the directions.
@@ -196,7 +208,8 @@ export function table1Legend(t: Table1): string {
   return (
     `Our runs: ${dirs} (trained on one benchmark, evaluated zero-shot on the other); the paper trained on its own translated data. ` +
     `▲ best of our strategies in the column; ±: standard deviation over seeds; ` +
-    `(ns, p=…): not significantly different from the ▲ (paired randomisation test over queries on AP, p ≥ ${t.alpha}).`
+    `(ns, p=…): not significantly different from the ▲ (paired randomisation test over queries on AP, p ≥ ${t.alpha}).` +
+    (t.rows.some((r) => r.strategy === "untrained") ? " untrained: the model before fine-tuning, on the same benchmarks (not among the marks)." : "")
   );
 }
 

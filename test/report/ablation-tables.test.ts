@@ -13,6 +13,7 @@ import {
   strategyTestRecords,
   strategyTests,
   table1,
+  table1Legend,
   table1Markdown,
   table1Records,
 } from "../../src/report/ablation-tables.js";
@@ -73,6 +74,30 @@ describe("Table 1", () => {
     assert.match(records[0]["xquad-r mono"], /▲$/);
     assert.match(records[1]["xquad-r mono"], /^0\.\d{3} ±0\.\d{3}$/);
     assert.match(table1Markdown(t), /\| this suite \| mini \| x-x \|/);
+  });
+});
+
+describe("Table 1's untrained row", () => {
+  test("the untrained model's numbers first, in every column of its benchmark, outside the marks", async () => {
+    const untrained = {
+      file: "(test)",
+      model: "mini before training",
+      results: { "xquad-r": { engine: "test", mono: 0.99, cross: 0.5, multi: 0.25, rankDistance: 10 } },
+    };
+    const plain = table1(report(), { rounds: 500 });
+    const t = table1(report(), { rounds: 500, untrained });
+    const [first, ...rest] = t.rows;
+    assert.equal(first.strategy, "untrained");
+    assert.deepEqual(
+      first.cells.map((c) => c.value),
+      [0.99, 0.5, 0.25],
+    );
+    assert.ok(first.cells.every((c) => !c.best && c.pValue === null && c.spread === null));
+    // 0.99 is above every strategy's monolingual mAP, yet the ▲ and the tests are the strategies' alone.
+    assert.deepEqual(rest, plain.rows);
+    assert.match(table1Legend(t), /untrained: the model before fine-tuning/);
+    assert.doesNotMatch(table1Legend(plain), /untrained/);
+    assert.match(table1Markdown(t), /\| this suite \| mini \| untrained \| 0\.990 \| 0\.500 \| 0\.250 \|/);
   });
 });
 
