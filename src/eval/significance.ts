@@ -260,7 +260,8 @@ export function seedPermutationTest(a: readonly number[], b: readonly number[]):
   const nB = b.length;
   const statistic = (sumA: number) => sumA / nA - (total - sumA) / nB;
   const observed = statistic(a.reduce((s, v) => s + v, 0));
-  // Differences equal up to rounding count as ties, as in scipy (relative tolerance 1e-14 × scale).
+  // Relabellings whose statistic equals the observed one up to rounding count as ties (scipy also
+  // compares with a small relative tolerance), so equal seeds give p = 1, not a rounding accident.
   const tolerance = 1e-12 * Math.max(1, Math.abs(observed));
   let atMost = 0;
   let atLeast = 0;

@@ -46,7 +46,7 @@ import { configGroups, directions, type ConfigGroup, type GridReport, type RunRe
 
 export type ClaimNumber = 1 | 2 | 3 | 4;
 
-/** The four claims as the paper makes them, in its words where it has them. */
+/** The four claims, as this module tests them. */
 export const PAPER_CLAIMS: Readonly<Record<ClaimNumber, string>> = {
   1: "X-X is best monolingually (above X-Y)",
   2: "X-Y is best cross-lingually (above X-X)",
@@ -89,8 +89,8 @@ export interface ClaimVerdict {
 export interface PaperClaimsOptions extends PairedTestOptions {
   /** Seeds each side needs before the seed test is run (default 3). */
   readonly minSeeds?: number;
-  /** The hybrid's α (default 0.5, the paper's). */
-  readonly alpha?: number;
+  /** The hybrid's α (default 0.5, the paper's); `alpha` (from PairedTestOptions) is the test's level. */
+  readonly hybridAlpha?: number;
   /** Which claims (default all four). */
   readonly claims?: readonly ClaimNumber[];
 }
@@ -104,11 +104,12 @@ const SEED_VALUE: Readonly<Record<PerQueryMetric, (r: RunRecord) => number | nul
 
 /**
  * The verdict on each claim for each direction of the report whose x-x, x-y and hybrid (α =
- * options.alpha) runs have finished with per-query results; directions missing one of them are
- * left out, so an unfinished grid gives fewer verdicts, never a wrong one.
+ * options.hybridAlpha) runs have finished with per-query results. Directions missing one of them
+ * are left out; a configuration with only some of its seeds finished is judged on those (and gets
+ * no seed test below minSeeds).
  */
 export function paperClaims(report: GridReport, options: PaperClaimsOptions = {}): ClaimVerdict[] {
-  const alpha = options.alpha ?? 0.5;
+  const hybridAlpha = options.hybridAlpha ?? 0.5;
   const minSeeds = options.minSeeds ?? 3;
   const wanted = options.claims ?? ([1, 2, 3, 4] as const);
   const testOptions: PairedTestOptions = { rounds: 5000, ...options };
@@ -120,7 +121,7 @@ export function paperClaims(report: GridReport, options: PaperClaimsOptions = {}
     const pick = (strategy: string, a: number | null) => groups.find((g) => g.strategy === strategy && (a === null || g.alpha === a));
     const xx = pick("x-x", null);
     const xy = pick("x-y", null);
-    const hybrid = pick("hybrid", alpha);
+    const hybrid = pick("hybrid", hybridAlpha);
     if (xx === undefined || xy === undefined || hybrid === undefined) continue;
     // Groups are averaged once, then every comparison of the direction reuses them.
     const averaged = new Map<ConfigGroup, ReturnType<typeof meanOverRuns>>();

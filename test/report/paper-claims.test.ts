@@ -96,6 +96,17 @@ describe("paperClaims on BM25 and random rankings", () => {
       onlyBias.map((v) => [v.claim, v.comparisons.map((c) => c.metric)]),
       [[4, ["rankDistance"]]],
     );
+    // Another α is picked by hybridAlpha (alpha stays the tests' level).
+    const otherAlpha: GridReport = {
+      ...report,
+      runs: report.runs.map((r) => (r.row.strategy === "hybrid" ? { ...r, row: { ...r.row, alpha: 0.25 } } : r)),
+    };
+    assert.deepEqual(paperClaims(otherAlpha, { rounds: 100 }), []);
+    const quarter = paperClaims(otherAlpha, { rounds: 100, hybridAlpha: 0.25, claims: [4] });
+    assert.deepEqual(
+      quarter.map((v) => v.comparisons[0].a),
+      ["hybrid α=0.25"],
+    );
     // With one seed a side there is no seed test.
     const oneSeed: GridReport = { ...report, runs: report.runs.filter((r) => r.row.seed === 1) };
     assert.ok(paperClaims(oneSeed, { rounds: 100 }).every((v) => v.comparisons.every((c) => c.seeds === null && c.seedOutcome === null)));
