@@ -365,7 +365,8 @@ export function strategyTestRecords(tests: readonly StrategyTest[], digits = 3):
       queries: test.n,
       "A − B": Number(test.difference.toFixed(digits)),
       "95% CI": `[${test.ci[0].toFixed(digits)}, ${test.ci[1].toFixed(digits)}]`,
-      p: Number(test.pValue.toFixed(4)),
+      // A string, so that tables show the 4 digits (a number would be rounded to the table's 3: "0.000").
+      p: test.pValue.toFixed(4),
       verdict: test.significant ? `${better} better` : "not significant",
     };
   });
