@@ -16,7 +16,6 @@ import { STRATEGY_NAMES, type StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
 import { SAMPLER_NAMES } from "../sampling/options.js";
 import {
-  meanOverRuns,
   pairedTest,
   pairPerQuery,
   seedSpread,
@@ -28,7 +27,7 @@ import {
 import type { RunResults } from "../run-files/results.js";
 import type { PlotlyFigure } from "./display.js";
 import type { UntrainedReference } from "./untrained.js";
-import { configGroups, directions, type ConfigGroup, type GridReport } from "./grid-report.js";
+import { configGroups, directions, groupPerQuery, type ConfigGroup, type GridReport } from "./grid-report.js";
 import type { PaperModel, PaperResults, Setting, Strategy } from "./paper-reference.js";
 
 export const SETTINGS: readonly Setting[] = ["mono", "cross", "multi"];
@@ -114,7 +113,7 @@ export function table1(report: GridReport, options: Table1Options = {}): Table1 
       const v = values.get(g)?.mean ?? null;
       return v !== null && (b === null || v > values.get(b)!.mean) ? g : b;
     }, null);
-    const bestPerQuery = best === null ? null : perQueryOf(best);
+    const bestPerQuery = best === null ? null : groupPerQuery(best);
     for (const g of main) {
       if (!inColumn.includes(g)) {
         ourCells.get(g)!.push({ value: null, spread: null, best: false, pValue: null, notSignificant: false });
@@ -122,7 +121,7 @@ export function table1(report: GridReport, options: Table1Options = {}): Table1 
       }
       const spread = values.get(g) ?? null;
       let pValue: number | null = null;
-      const mine = perQueryOf(g);
+      const mine = groupPerQuery(g);
       if (g !== best && bestPerQuery !== null && mine !== null) {
         pValue = pairedTest(pairPerQuery(bestPerQuery, mine, METRIC_OF[col.setting]), { rounds: options.rounds ?? 5000 }).pValue;
       }
@@ -167,13 +166,6 @@ export function table1(report: GridReport, options: Table1Options = {}): Table1 
 
 function emptyCell(): Table1Cell {
   return { value: null, spread: null, best: false, pValue: null, notSignificant: false };
-}
-
-/** A configuration's per-query values, averaged over its seeds; null if a run lacks them. */
-function perQueryOf(g: ConfigGroup) {
-  const all = g.finished.map((r) => r.perQuery);
-  if (all.length === 0 || all.some((p) => p === null)) return null;
-  return meanOverRuns(all.map((p) => p!));
 }
 
 /** A cell as text: "0.381 ±0.004 ▲" (best) or "0.375 (ns, p=0.21)". */
@@ -337,7 +329,7 @@ export function strategyTests(report: GridReport, metrics: readonly PerQueryMetr
     const groups = configGroups(report).filter(
       (g) => g.train === d.train && g.eval === d.eval && g.finished.length > 0 && g.finished.every((r) => r.perQuery !== null),
     );
-    const perQuery = new Map(groups.map((g) => [g, meanOverRuns(g.finished.map((r) => r.perQuery!))]));
+    const perQuery = new Map(groups.map((g) => [g, groupPerQuery(g)!]));
     for (let i = 0; i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
         for (const metric of metrics) {

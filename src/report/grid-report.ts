@@ -14,6 +14,7 @@ import { shippedMarker, type ShippedMarker } from "../ablate/shipped.js";
 import type { AggregateRow, StrategyName } from "../ablate/types.js";
 import type { DatasetName } from "../data/types.js";
 import type { PerQueryResult } from "../eval/result.js";
+import { meanOverRuns } from "../eval/significance.js";
 import { readMetricsFile, type MetricsLine } from "../run-files/metrics.js";
 import { metricsPath, perQueryPath, resultsPath } from "../run-files/paths.js";
 import { readPerQueryFile } from "../run-files/per-query.js";
@@ -109,6 +110,16 @@ export function configGroups(report: GridReport): ConfigGroup[] {
       finished: bySeed.filter((r) => r.results !== null),
     };
   });
+}
+
+/**
+ * A configuration's per-query values averaged over its finished seeds, what the paired tests
+ * compare; null when it has none or a run lacks per-query.json.
+ */
+export function groupPerQuery(group: ConfigGroup): PerQueryResult | null {
+  const all = group.finished.map((r) => r.perQuery);
+  if (all.length === 0 || all.some((p) => p === null)) return null;
+  return meanOverRuns(all.map((p) => p!));
 }
 
 /** The grid's directions (train → eval) in order of first appearance. */

@@ -33,7 +33,6 @@
  * console.log(claimsMarkdown(verdicts));
  */
 import {
-  meanOverRuns,
   pairedTest,
   pairPerQuery,
   seedPermutationTest,
@@ -42,7 +41,7 @@ import {
   type PerQueryMetric,
   type SeedTest,
 } from "../eval/significance.js";
-import { configGroups, directions, type ConfigGroup, type GridReport, type RunRecord } from "./grid-report.js";
+import { configGroups, directions, groupPerQuery, type ConfigGroup, type GridReport, type RunRecord } from "./grid-report.js";
 
 export type ClaimNumber = 1 | 2 | 3 | 4;
 
@@ -123,14 +122,10 @@ export function paperClaims(report: GridReport, options: PaperClaimsOptions = {}
     const xy = pick("x-y", null);
     const hybrid = pick("hybrid", hybridAlpha);
     if (xx === undefined || xy === undefined || hybrid === undefined) continue;
-    // Groups are averaged once, then every comparison of the direction reuses them.
-    const averaged = new Map<ConfigGroup, ReturnType<typeof meanOverRuns>>();
-    const perQuery = (g: ConfigGroup) => {
-      if (!averaged.has(g)) averaged.set(g, meanOverRuns(g.finished.map((r) => r.perQuery!)));
-      return averaged.get(g)!;
-    };
+    // Averaged over seeds once; every comparison of the direction reuses them.
+    const perQuery = new Map([xx, xy, hybrid].map((g) => [g, groupPerQuery(g)!]));
     const compare = (a: ConfigGroup, b: ConfigGroup, metric: PerQueryMetric, needs: ClaimComparison["needs"]): ClaimComparison => {
-      const queries = pairedTest(pairPerQuery(perQuery(a), perQuery(b), metric), testOptions);
+      const queries = pairedTest(pairPerQuery(perQuery.get(a)!, perQuery.get(b)!, metric), testOptions);
       const sign = metric === "rankDistance" ? -1 : 1;
       const aAhead = sign * queries.difference > 0;
       const queryOutcome: QueryOutcome =

@@ -14,6 +14,7 @@ import {
   configGroups,
   directionLabel,
   directions,
+  groupPerQuery,
   loadGridReport,
   originLine,
   stateCounts,
@@ -21,8 +22,9 @@ import {
   type GridReport,
   type RunRecord,
 } from "../../src/report/grid-report.js";
+import { meanOverRuns } from "../../src/eval/significance.js";
 import { DataError } from "../../src/util/errors.js";
-import { SMALL_RESULTS } from "./grid-fixture.js";
+import { bm25AndRandom, bm25Report, SMALL_RESULTS } from "./grid-fixture.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -128,6 +130,21 @@ describe("configGroups", () => {
     assert.deepEqual(xy.runs.map((r) => r.row.seed), [1, 2], "seeds ascending whatever the input order");
     assert.deepEqual(xy.finished.map((r) => r.row.seed), [2]);
     assert.equal(groups.find((g) => g.train === "xquad-r" && g.label === "x-y")!.finished.length, 1, "the other direction's x-y is another group");
+  });
+});
+
+describe("groupPerQuery", () => {
+  test("the seeds' per-query values averaged; one seed as it is; null without per-query data", async () => {
+    const { bm25, random } = await bm25AndRandom();
+    const groups = configGroups(bm25Report(bm25, random));
+    const xx = groups.find((g) => g.strategy === "x-x")!;
+    const xy = groups.find((g) => g.strategy === "x-y")!;
+    assert.equal(xy.finished.length, 2);
+    assert.deepEqual(groupPerQuery(xy), meanOverRuns([random[0].perQuery!, random[1].perQuery!]));
+    assert.deepEqual(groupPerQuery(xx)!.monoAP, bm25.perQuery!.monoAP);
+    const lacking = { ...xy, finished: [xy.finished[0], { ...xy.finished[1], perQuery: null }] };
+    assert.equal(groupPerQuery(lacking), null);
+    assert.equal(groupPerQuery({ ...xy, finished: [] }), null);
   });
 });
 
