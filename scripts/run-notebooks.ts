@@ -52,7 +52,11 @@ try {
 const env = registerJupyter(join(root, ".jupyter"), preset);
 const names = selectNotebooks(values.only ?? []);
 const commit = gitCommit(root);
-mkdirSync(reportsDir, { recursive: true });
+try {
+  mkdirSync(reportsDir, { recursive: true });
+} catch (err) {
+  fail(`--reports ${reportsDir}: cannot create it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+}
 console.log(`notebooks: ${names.length} (preset ${preset}, commit ${commit}, timeout ${timeoutS} s each)`);
 
 let current: ReturnType<typeof spawn> | undefined;
